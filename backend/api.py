@@ -1,0 +1,176 @@
+"""The JSON API endpoints (read-only). Blocking store and file work runs in a thread.
+
+Errors are raised as :class:`ApiError` / :class:`ParamError` / ``StoreUnavailable``
+and turned into the one JSON error shape by the app's exception handlers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from backend import joblog
+from backend.http_json import json_response
+from backend.job_views import detail_item, list_item
+from backend.list_query import ParamError, parse_int, parse_list_query, reject_unknown, shown, single
+from backend.openapi import openapi_document
+from backend.store import JobStore, is_uuid
+
+LOG_LINES_DEFAULT, LOG_LINES_MAX = 200, 1000
+LOG_OFFSET_MAX = 10**12
+
+
+class ApiError(Exception):
+    """An HTTP error with a message for the client (400, 404, ...)."""
+
+    def __init__(
+        self, status_code: int, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+        self.headers = headers or {}
+
+
+def _params(request: Request, allowed: Sequence[str]) -> dict[str, list[str]]:
+    params = {name: request.query_params.getlist(name) for name in request.query_params.keys()}
+    reject_unknown(params, allowed)
+    return params
+
+
+def _store(request: Request) -> JobStore:
+    return request.app.state.store
+
+
+def _job_id(request: Request) -> str:
+    job_id = request.path_params["job_id"]
+    if not is_uuid(job_id):
+        raise ApiError(
+            400,
+            "job id must be a UUID in canonical form "
+            f"(like 0b7e2b5e-8f4f-4d3c-9a51-2f1f5b8f0c11); got {shown(job_id)}",
+        )
+    return job_id
+
+
+def _not_found(job_id: str) -> ApiError:
+    return ApiError(404, f"no job with id {job_id}")
+
+
+async def list_jobs(request: Request) -> Response:
+    """``GET /api/jobs``: one page of jobs, newest first unless ``sort`` says otherwise."""
+    query = parse_list_query(_params(request, ("status", "type", "since", "sort", "limit", "offset")))
+    rows, total = await to_thread.run_sync(_store(request).list, query)
+    return json_response(
+        request.headers,
+        {
+            "jobs": [list_item(row) for row in rows],
+            "total": total,
+            "limit": query.limit,
+            "offset": query.offset,
+            "has_filters": query.has_filters,
+        },
+    )
+
+
+def _log_has_content(store: JobStore, job: dict[str, Any]) -> bool:
+    try:
+        return os.path.getsize(store.log_path(job)) > 0
+    except OSError:
+        return False
+
+
+def _detail(store: JobStore, job_id: str) -> dict[str, Any] | None:
+    job = store.get(job_id)
+    if job is None:
+        return None
+    return detail_item(job, has_logs=_log_has_content(store, job))
+
+
+async def get_job(request: Request) -> Response:
+    """``GET /api/jobs/{id}``: every field of one job."""
+    _params(request, ())
+    job_id = _job_id(request)
+    item = await to_thread.run_sync(_detail, _store(request), job_id)
+    if item is None:
+        raise _not_found(job_id)
+    return json_response(request.headers, item)
+
+
+def _logs(store: JobStore, job_id: str, offset: int | None, lines: int) -> dict[str, Any] | None:
+    job = store.get(job_id)
+    if job is None:
+        return None
+    part = joblog.read_log(store.log_path(job), offset, lines)
+    return {
+        "job_id": job_id,
+        "lines": part.lines,
+        "total_lines": part.total_lines,
+        "offset": part.offset,
+        "has_more": part.has_more,
+    }
+
+
+async def get_job_logs(request: Request) -> Response:
+    """``GET /api/jobs/{id}/logs?offset=&lines=``: log lines from an absolute offset.
+
+    Without ``offset`` it returns the last ``lines`` lines (the tail).
+    """
+    params = _params(request, ("offset", "lines"))
+    job_id = _job_id(request)
+    offset_text, lines_text = single(params, "offset"), single(params, "lines")
+    offset = parse_int("offset", offset_text, 0, LOG_OFFSET_MAX) if offset_text else None
+    lines = parse_int("lines", lines_text, 1, LOG_LINES_MAX) if lines_text else LOG_LINES_DEFAULT
+    body = await to_thread.run_sync(_logs, _store(request), job_id, offset, lines)
+    if body is None:
+        raise _not_found(job_id)
+    return json_response(request.headers, body)
+
+
+async def polling_config(request: Request) -> Response:
+    """``GET /api/config/polling``: the server's polling settings."""
+    _params(request, ())
+    return json_response(request.headers, request.app.state.polling.as_api())
+
+
+async def openapi(request: Request) -> Response:
+    """``GET /api/openapi.json``: the OpenAPI 3.1 document of this API."""
+    _params(request, ())
+    return json_response(request.headers, openapi_document())
+
+
+async def healthz(request: Request) -> Response:
+    """``GET /healthz``: 200 when the store answers, 503 otherwise."""
+    version = await to_thread.run_sync(_store(request).version)
+    return json_response(request.headers, {"status": "ok", "data_version": version})
+
+
+async def api_not_found(request: Request) -> Response:
+    """Any other path under ``/api/``: a JSON 404 that lists what exists."""
+    raise ApiError(
+        404,
+        f"no API endpoint at {shown(request.url.path, 80)}; endpoints: /api/jobs, "
+        "/api/jobs/{id}, /api/jobs/{id}/logs, /api/config/polling, /api/openapi.json",
+    )
+
+
+routes = [
+    Route("/api/jobs", list_jobs, methods=["GET"]),
+    Route("/api/jobs/{job_id}/logs", get_job_logs, methods=["GET"]),
+    # ``:path`` so that ids with encoded slashes still get the "must be a UUID" answer.
+    Route("/api/jobs/{job_id:path}", get_job, methods=["GET"]),
+    Route("/api/config/polling", polling_config, methods=["GET"]),
+    Route("/api/openapi.json", openapi, methods=["GET"]),
+    Route("/healthz", healthz, methods=["GET"]),
+    # Every other path under /api/ gets the JSON error shape too (other methods: 405).
+    Route("/api", api_not_found, methods=["GET"]),
+    Route("/api/{rest:path}", api_not_found, methods=["GET"]),
+]
+
+__all__ = ["ApiError", "ParamError", "routes"]

@@ -1,0 +1,149 @@
+"""The Starlette application: JSON API, optional static frontend, worker supervision.
+
+``create_app(settings)`` fails loudly at start-up for bad configuration (a data
+directory that cannot be used, a ``dist`` that is missing) rather than at the first
+request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from anyio import to_thread
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from backend import api
+from backend.database import StoreUnavailable
+from backend.http_json import error_response, unavailable_response
+from backend.list_query import ParamError
+from backend.security import SecurityHeadersMiddleware, is_api_path
+from backend.settings import ServerSettings
+from backend.store import JobStore
+from backend.worker import recovery_interval
+from backend.worker_process import WorkerProcess
+
+log = logging.getLogger("jobdash.server")
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, api.ApiError)
+    return error_response(exc.status_code, exc.message, exc.headers)
+
+
+async def _param_error(request: Request, exc: Exception) -> Response:
+    return error_response(400, str(exc))
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    return unavailable_response(str(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = str(exc.detail)
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "GET, HEAD")
+        message = (
+            f"method {request.method} is not allowed on {request.url.path}; "
+            f"this API is read-only, allowed: {allowed}"
+        )
+    if is_api_path(request.url.path):
+        return error_response(exc.status_code, message, exc.headers)
+    return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    return error_response(500, "internal server error; see the server log")
+
+
+def _supervise(store: JobStore, settings: ServerSettings, worker: WorkerProcess | None):
+    """Return the periodic task: fail abandoned jobs and keep the worker child alive."""
+
+    async def run() -> None:
+        while True:
+            try:
+                failed = await to_thread.run_sync(store.recover_stale, settings.stale_after)
+                for job in failed:
+                    log.warning("job %s: %s", job["id"], job["error_message"])
+            except StoreUnavailable as error:
+                log.warning("stale-job check skipped: %s", error)
+            if worker is not None:
+                worker.start()  # restarts a worker child that died
+            await anyio.sleep(recovery_interval(settings.stale_after))
+
+    return run
+
+
+def create_app(settings: ServerSettings) -> Starlette:
+    """Given settings, return the ASGI app (API, static ``dist`` if any, worker)."""
+    if settings.dist is not None and not (settings.dist / "index.html").is_file():
+        raise RuntimeError(
+            f"frontend directory {settings.dist} has no index.html; run `python build.py` "
+            "first, or start without --dist to serve the API only"
+        )
+    store = JobStore(settings.data_dir)
+    worker = (
+        WorkerProcess(settings.data_dir, settings.stale_after, settings.max_files_per_second)
+        if settings.run_worker
+        else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_supervise(store, settings, worker))
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+                if worker is not None:
+                    await to_thread.run_sync(worker.stop)
+                store.close()
+
+    routes = list(api.routes)
+    if settings.dist is not None:
+        routes.append(Mount("/", app=StaticFiles(directory=settings.dist, html=True), name="dist"))
+
+    middleware = [Middleware(SecurityHeadersMiddleware)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "HEAD"],
+                allow_headers=["If-None-Match"],
+                expose_headers=["ETag", "Retry-After"],
+                max_age=600,
+            )
+        )
+    middleware.append(Middleware(GZipMiddleware, minimum_size=1024))
+
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={
+            api.ApiError: _api_error,
+            ParamError: _param_error,
+            StoreUnavailable: _unavailable,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.polling = settings.polling
+    app.state.settings = settings
+    app.state.worker = worker
+    return app
