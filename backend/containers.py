@@ -8,32 +8,22 @@ from __future__ import annotations
 
 import os
 
-MEDIA_EXTENSIONS: frozenset[str] = frozenset(
-    {
-        "mkv", "mk3d", "webm",                      # Matroska family
-        "mp4", "m4v", "f4v", "mov", "qt", "3gp", "3g2",  # ISO base media / QuickTime
-        "avi", "divx",                              # RIFF AVI
-        "ts", "m2ts", "mts", "m2t",                 # MPEG transport stream
-        "wmv", "asf",                               # ASF
-        "flv",                                      # Flash video
-        "mpg", "mpeg", "vob",                       # MPEG program stream
-        "ogv", "ogm",                               # Ogg
-    }
+# Media extensions, grouped with the sniffed containers plausible for them. Families,
+# not exact matches: an .mkv holding a WebM DocType or a .mov with an "isom" brand is
+# normal in the wild; a .mkv that is really an AVI is what an operator wants to hear about.
+_GROUPS: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = (
+    (("mkv", "mk3d", "webm"), frozenset({"matroska", "webm"})),
+    (("mp4", "m4v", "f4v", "mov", "qt", "3gp", "3g2"), frozenset({"mp4", "quicktime"})),
+    (("avi", "divx"), frozenset({"avi"})),
+    (("ts", "m2ts", "mts", "m2t"), frozenset({"mpegts"})),
+    (("wmv", "asf"), frozenset({"asf"})),
+    (("flv",), frozenset({"flv"})),
+    (("mpg", "mpeg", "vob"), frozenset({"mpeg-ps", "mpegts"})),
+    (("ogv", "ogm"), frozenset({"ogg"})),
 )
+_FAMILIES: dict[str, frozenset[str]] = {ext: family for exts, family in _GROUPS for ext in exts}
 
-# Which sniffed containers are plausible for an extension. Families, not exact matches:
-# an .mkv holding a WebM DocType or a .mov with an "isom" brand is normal in the wild,
-# a .mkv that is really an AVI is what an operator wants to hear about.
-_FAMILIES: dict[str, frozenset[str]] = {
-    **dict.fromkeys(("mkv", "mk3d", "webm"), frozenset({"matroska", "webm"})),
-    **dict.fromkeys(("mp4", "m4v", "f4v", "mov", "qt", "3gp", "3g2"), frozenset({"mp4", "quicktime"})),
-    **dict.fromkeys(("avi", "divx"), frozenset({"avi"})),
-    **dict.fromkeys(("ts", "m2ts", "mts", "m2t"), frozenset({"mpegts"})),
-    **dict.fromkeys(("wmv", "asf"), frozenset({"asf"})),
-    "flv": frozenset({"flv"}),
-    **dict.fromkeys(("mpg", "mpeg", "vob"), frozenset({"mpeg-ps", "mpegts"})),
-    **dict.fromkeys(("ogv", "ogm"), frozenset({"ogg"})),
-}
+MEDIA_EXTENSIONS: frozenset[str] = frozenset(_FAMILIES)
 
 _EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 _EBML_DOCTYPE_ID = 0x4282
@@ -136,8 +126,10 @@ def sniff_container(head: bytes) -> str:
     'matroska'
     >>> sniff_container(b"\\x1a\\x45\\xdf\\xa3\\x87\\x42\\x82\\x84webm")
     'webm'
-    >>> sniff_container(b"\\x00\\x00\\x00\\x18ftypisom"), sniff_container(b"\\x00\\x00\\x00\\x14ftypqt  ")
-    ('mp4', 'quicktime')
+    >>> sniff_container(b"\\x00\\x00\\x00\\x18ftypisom")
+    'mp4'
+    >>> sniff_container(b"\\x00\\x00\\x00\\x14ftypqt  ")
+    'quicktime'
     >>> sniff_container(b"RIFF\\x00\\x00\\x00\\x00AVI LIST"), sniff_container(b"OggS\\x00")
     ('avi', 'ogg')
     >>> sniff_container(b""), sniff_container(b"hello world")

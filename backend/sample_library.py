@@ -31,13 +31,46 @@ _KINDS: tuple[tuple[str, str, int], ...] = (
     ("webm", "webm", 8),
     ("quicktime", "mov", 7),
 )
-_WORDS_A = ("Silent", "Crimson", "Last", "Hidden", "Broken", "Golden", "Northern", "Lost",
-            "Electric", "Quiet", "Distant", "Iron", "Paper", "Midnight", "Frozen", "Wild")
-_WORDS_B = ("Harbor", "Garden", "Signal", "Empire", "River", "Letters", "Machine", "Summer",
-            "Protocol", "Orchard", "Kingdom", "Station", "Horizon", "Archive", "Tide", "Road")
+_WORDS_A = (
+    "Silent",
+    "Crimson",
+    "Last",
+    "Hidden",
+    "Broken",
+    "Golden",
+    "Northern",
+    "Lost",
+    "Electric",
+    "Quiet",
+    "Distant",
+    "Iron",
+    "Paper",
+    "Midnight",
+    "Frozen",
+    "Wild",
+)
+_WORDS_B = (
+    "Harbor",
+    "Garden",
+    "Signal",
+    "Empire",
+    "River",
+    "Letters",
+    "Machine",
+    "Summer",
+    "Protocol",
+    "Orchard",
+    "Kingdom",
+    "Station",
+    "Horizon",
+    "Archive",
+    "Tide",
+    "Road",
+)
 
 
 # Container headers. Each builder returns the whole file: header + payload, ``size`` bytes.
+
 
 def _ebml_element(element_id: int, data: bytes) -> bytes:
     # Two-byte IDs and one-byte sizes are enough for the EBML header's small children.
@@ -94,9 +127,13 @@ def _media_bytes(container: str, payload: bytes) -> bytes:
     if container in ("matroska", "webm"):
         return _matroska(container.encode(), payload)
     if container == "mp4":
-        return _iso_bmff(b"isom" + struct.pack(">I", 512) + b"isomiso2avc1mp41", _box(b"free", b""), payload)
+        return _iso_bmff(
+            b"isom" + struct.pack(">I", 512) + b"isomiso2avc1mp41", _box(b"free", b""), payload
+        )
     if container == "quicktime":
-        return _iso_bmff(b"qt  " + struct.pack(">I", 0x20050300) + b"qt  ", _box(b"wide", b""), payload)
+        return _iso_bmff(
+            b"qt  " + struct.pack(">I", 0x20050300) + b"qt  ", _box(b"wide", b""), payload
+        )
     if container == "avi":
         return _avi(payload)
     if container == "mpegts":
@@ -114,7 +151,12 @@ class _Writer:
         # One pool of random bytes, sliced at random offsets: fast and deterministic.
         self.pool = rng.randbytes(max_size + 4096)
         self.dirs: set[Path] = set()
-        self.summary: dict[str, Any] = {"media_files": 0, "other_files": 0, "by_container": {}, "bytes": 0}
+        self.summary: dict[str, Any] = {
+            "media_files": 0,
+            "other_files": 0,
+            "by_container": {},
+            "bytes": 0,
+        }
 
     def _write(self, rel: str, data: bytes) -> None:
         path = self.root / rel
@@ -139,9 +181,11 @@ class _Writer:
 
     def other(self, rel: str, kind: str) -> None:
         if kind == "jpg":
-            data = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + self._payload(self.rng.randrange(1024, 8192))
+            data = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + self._payload(
+                self.rng.randrange(1024, 8192)
+            )
         elif kind == "srt":
-            data = b"1\n00:00:01,000 --> 00:00:03,000\nHello.\n\n2\n00:00:04,000 --> 00:00:06,000\nBye.\n"
+            data = b"1\n00:00:01,000 --> 00:00:03,000\nHello.\n\n"
         else:
             data = b'<?xml version="1.0" encoding="UTF-8"?>\n<movie><title>sample</title></movie>\n'
         self._write(rel, data)
@@ -219,7 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=200, help="media files to write (default 200)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--flat", action="store_true", help="put every file directly in DIR")
-    parser.add_argument("--max-size", type=int, default=MAX_SIZE, help=f"largest media file in bytes (default {MAX_SIZE})")
+    parser.add_argument(
+        "--max-size",
+        type=int,
+        default=MAX_SIZE,
+        help=f"largest media file in bytes (default {MAX_SIZE})",
+    )
     args = parser.parse_args(argv)
     if args.files < 0:
         parser.error(f"--files must be 0 or more; got {args.files}")
@@ -231,9 +280,14 @@ def main(argv: list[str] | None = None) -> int:
     if target.is_dir() and any(target.iterdir()):
         parser.error(f"{target} is not empty; choose a new or empty directory")
     try:
-        made = make_library(target, files=args.files, nested=not args.flat, seed=args.seed, max_size=args.max_size)
+        made = make_library(
+            target, files=args.files, nested=not args.flat, seed=args.seed, max_size=args.max_size
+        )
     except OSError as error:
-        print(f"error: cannot write the library in {target}: {error.strerror or error}", file=sys.stderr)
+        print(
+            f"error: cannot write the library in {target}: {error.strerror or error}",
+            file=sys.stderr,
+        )
         return 1
     by_container = ", ".join(f"{name} {count}" for name, count in made["by_container"].items())
     print(

@@ -154,6 +154,7 @@ def run_scan(ctx: JobContext) -> dict[str, Any]:
     scanned = scanned_bytes = mismatched = 0
     containers: dict[str, int] = {}
     for index, rel in enumerate(paths, start=1):
+        ctx.pace()
         shown = display_path(rel)
         try:
             size, container, digest = probe(os.path.join(root, rel))
@@ -168,7 +169,9 @@ def run_scan(ctx: JobContext) -> dict[str, Any]:
                 ctx.log(line)
             else:
                 mismatched += 1
-                ctx.log(f"{line} (extension .{extension(rel)} but content is {container})", level="WARN")
+                ctx.log(
+                    f"{line} (extension .{extension(rel)} but content is {container})", level="WARN"
+                )
         if index < total:  # the last report is the forced one below
             ctx.progress(index, total)
     ctx.progress(total, total, force=True)
