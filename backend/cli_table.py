@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timezone
 from typing import Any
 
 from backend.job_views import progress_counts
@@ -33,6 +34,8 @@ def created_cell(text: str | None) -> str:
     '2026-11-29 00:24:02Z'
     """
     moment = parse_iso(text)
+    if moment is not None:
+        moment = moment.astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%d %H:%M:%SZ") if moment else one_line(text or "-")
 
 

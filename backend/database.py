@@ -75,10 +75,12 @@ class Database:
             self._writer.execute("PRAGMA journal_mode = WAL")
             self._writer.execute("PRAGMA synchronous = NORMAL")
             migrations.migrate(self._writer)
-        except sqlite3.Error as error:
+        except BaseException as error:
             if self._writer is not None:
                 self._writer.close()
-            raise (_unavailable(error) or error) from error
+            if isinstance(error, sqlite3.Error):
+                raise (_unavailable(error) or error) from error
+            raise
 
     def _connect(self, *, readonly: bool) -> sqlite3.Connection:
         if readonly:

@@ -6,6 +6,7 @@ Lines are written as UTF-8 with control characters escaped, so a line is exactly
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,25 +15,47 @@ from typing import TextIO
 from backend.textsafe import one_line
 from backend.timeutil import now_iso
 
+log = logging.getLogger("jobdash.joblog")
+
 
 class JobLog:
-    """Appends timestamped lines to one job's log file (opened lazily, line-buffered)."""
+    """Appends timestamped lines to one job's log file (opened lazily, line-buffered).
+
+    The log is advisory: a line that cannot be written (disk full, bad ``log_path``) is
+    reported to the process log and dropped, and never stops the job from ending.
+    Use as a context manager or call :meth:`close`.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._file: TextIO | None = None
+        self._failed = False
+
+    def __enter__(self) -> JobLog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def write(self, message: str, *, level: str = "INFO") -> None:
         """Append ``<timestamp> <LEVEL> <message>`` as one line."""
-        if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "a", encoding="utf-8", buffering=1, newline="\n")
-        self._file.write(f"{now_iso()} {level} {one_line(message)}\n")
+        try:
+            if self._file is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = open(self.path, "a", encoding="utf-8", buffering=1, newline="\n")
+            self._file.write(f"{now_iso()} {level} {one_line(message)}\n")
+        except OSError as error:
+            if not self._failed:  # once per log, not once per line
+                log.warning("cannot write job log %s: %s", self.path, error)
+            self._failed = True
 
     def close(self) -> None:
         """Close the file. Idempotent."""
         if self._file is not None:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError as error:
+                log.warning("cannot close job log %s: %s", self.path, error)
             self._file = None
 
 

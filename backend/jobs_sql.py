@@ -15,15 +15,19 @@ from backend.list_query import ListQuery
 
 Row = dict[str, Any]
 
+# created_at sorts as text: triggers (migration 1) keep every row in one UTC format,
+# whichever process wrote it, so text order is time order and the indexes serve it.
+CREATED = "created_at"
+
 _ORDER_BY: dict[str, str] = {
-    "created_at": "created_at ASC, id ASC",
-    "-created_at": "created_at DESC, id DESC",
-    "status": "status ASC, created_at ASC, id ASC",
-    "-status": "status DESC, created_at DESC, id DESC",
-    "job_type": "job_type ASC, created_at ASC, id ASC",
-    "-job_type": "job_type DESC, created_at DESC, id DESC",
-    "priority": "priority ASC, created_at ASC, id ASC",
-    "-priority": "priority DESC, created_at DESC, id DESC",
+    "created_at": f"{CREATED} ASC, id ASC",
+    "-created_at": f"{CREATED} DESC, id DESC",
+    "status": f"status ASC, {CREATED} ASC, id ASC",
+    "-status": f"status DESC, {CREATED} DESC, id DESC",
+    "job_type": f"job_type ASC, {CREATED} ASC, id ASC",
+    "-job_type": f"job_type DESC, {CREATED} DESC, id DESC",
+    "priority": f"priority ASC, {CREATED} ASC, id ASC",
+    "-priority": f"priority DESC, {CREATED} DESC, id DESC",
 }
 
 
@@ -41,7 +45,7 @@ def _where(query: ListQuery, since_cutoff: str | None) -> tuple[str, list[Any]]:
         clauses.append(f"job_type IN ({','.join('?' * len(query.types))})")
         args.extend(query.types)
     if since_cutoff is not None:
-        clauses.append("created_at >= ?")
+        clauses.append(f"{CREATED} >= ?")
         args.append(since_cutoff)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
@@ -95,7 +99,7 @@ def claim_next(
                    progress_json = NULL, error_message = NULL, summary_json = NULL
              WHERE id = (SELECT id FROM jobs
                           WHERE status = 'queued' AND job_type IN ({marks})
-                          ORDER BY priority ASC, created_at ASC, id ASC LIMIT 1)
+                          ORDER BY priority ASC, {CREATED} ASC, id ASC LIMIT 1)
                AND status = 'queued'
             RETURNING *
             """,

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 
+# The one timestamp format stored in created_at (the format timeutil.to_iso writes).
+_CREATED = "strftime('%Y-%m-%dT%H:%M:%fZ', created_at)"
+_NEW_CREATED = "strftime('%Y-%m-%dT%H:%M:%fZ', NEW.created_at)"
+
 MIGRATIONS: list[list[str]] = [
     # 1: the jobs table and the indexes that serve claim, every list filter and sort.
     [
@@ -39,7 +43,24 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX IF NOT EXISTS idx_jobs_type_status_created"
         " ON jobs (job_type, status, created_at, id)",
         "CREATE INDEX IF NOT EXISTS idx_jobs_priority_created ON jobs (priority, created_at, id)",
-        "CREATE INDEX IF NOT EXISTS idx_jobs_claim ON jobs (status, priority, created_at)",
+        "CREATE INDEX IF NOT EXISTS idx_jobs_claim ON jobs (status, priority, created_at, id)",
+        # created_at is compared and sorted as text, which orders instants correctly only
+        # in one format. Rows from other writers ("...Z" without a fraction, "+00:00")
+        # are normalised to ours on the way in; values SQLite cannot read stay as written.
+        f"""
+        UPDATE jobs SET created_at = {_CREATED}
+         WHERE {_CREATED} IS NOT NULL AND created_at IS NOT {_CREATED}
+        """,
+        f"""
+        CREATE TRIGGER IF NOT EXISTS jobs_created_at_insert AFTER INSERT ON jobs
+        WHEN {_NEW_CREATED} IS NOT NULL AND NEW.created_at IS NOT {_NEW_CREATED}
+        BEGIN UPDATE jobs SET created_at = {_NEW_CREATED} WHERE id = NEW.id; END
+        """,
+        f"""
+        CREATE TRIGGER IF NOT EXISTS jobs_created_at_update AFTER UPDATE OF created_at ON jobs
+        WHEN {_NEW_CREATED} IS NOT NULL AND NEW.created_at IS NOT {_NEW_CREATED}
+        BEGIN UPDATE jobs SET created_at = {_NEW_CREATED} WHERE id = NEW.id; END
+        """,
     ],
     # 2: a change counter that every write to jobs moves, whichever process writes, so
     # readers can tell "nothing changed" without reading the table.

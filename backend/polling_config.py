@@ -8,6 +8,7 @@ unparsable value is an error that names the key.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 POLL_INTERVAL_DEFAULT_MS = 5000
@@ -68,7 +69,7 @@ def parse_int(key: str, value: str | int) -> int:
     if isinstance(value, int):
         return value
     text = str(value).strip()
-    if not (text.isascii() and text.lstrip("-").isdigit()):
+    if not re.fullmatch(r"-?[0-9]+", text):
         raise ConfigError(f"{key} must be a whole number; got {value!r}")
     return int(text)
 

@@ -86,7 +86,8 @@ class JobStore:
         if stored:
             path = Path(stored)
             return path if path.is_absolute() else self.data_dir / path
-        assert is_uuid(job["id"]), "job ids are UUIDs"
+        if not is_uuid(job["id"]):
+            raise ValueError(f"job id {job['id']!r} is not a UUID; refusing to build a log path")
         return self.logs_dir / f"{job['id']}.log"
 
     # writes

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import re
 
-# C0 and C1 control characters, DEL, and the bidirectional overrides/isolates that
-# can make a file name display as something it is not.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 control characters, DEL, the Unicode line and paragraph separators (line
+# breaks to JavaScript and splitlines), and the bidirectional marks, overrides and
+# isolates that can make a file name display as something it is not.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def _escape(match: re.Match[str]) -> str:

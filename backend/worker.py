@@ -102,7 +102,8 @@ class Worker:
         failed = self.store.recover_stale(self.stale_after)
         for job in failed:
             log.warning("job %s: %s", job["id"], job["error_message"])
-            JobLog(self.store.log_path(job)).write(job["error_message"], level="ERROR")
+            with JobLog(self.store.log_path(job)) as job_log:
+                job_log.write(job["error_message"], level="ERROR")
         return failed
 
     def run_once(self) -> bool:

@@ -78,12 +78,37 @@ def test_version_counter_starts_at_zero_and_triggers_move_it(conn: sqlite3.Conne
     migrate(conn)
     version = lambda: conn.execute("SELECT version FROM jobs_version").fetchall()  # noqa: E731
     assert version() == [(0,)]
-    conn.execute("INSERT INTO jobs (id, file_path, job_type, created_at) VALUES ('a', '/m', 'scan', 'now')")
+    conn.execute(
+        "INSERT INTO jobs (id, file_path, job_type, created_at)"
+        " VALUES ('a', '/m', 'scan', '2026-01-01T00:00:00.000Z')"
+    )
     assert version() == [(1,)]
     conn.execute("UPDATE jobs SET priority = 5")
     assert version() == [(2,)]
     conn.execute("DELETE FROM jobs")
     assert version() == [(3,)]
+
+
+def test_created_at_from_other_writers_is_normalised(conn: sqlite3.Connection) -> None:
+    """Rows written with "+00:00" or whole-second "Z" are stored in the one sortable format."""
+    migrate(conn)
+    for job_id, stamp in [("a", "2026-01-01T00:00:00Z"), ("b", "2026-01-01T00:00:00.300+00:00"),
+                          ("c", "2026-01-01T02:00:00.500+02:00"), ("d", "not a time")]:
+        conn.execute(
+            "INSERT INTO jobs (id, file_path, job_type, created_at) VALUES (?, '/m', 'scan', ?)",
+            (job_id, stamp),
+        )
+    rows = dict(conn.execute("SELECT id, created_at FROM jobs").fetchall())
+    assert rows == {
+        "a": "2026-01-01T00:00:00.000Z",
+        "b": "2026-01-01T00:00:00.300Z",
+        "c": "2026-01-01T00:00:00.500Z",
+        "d": "not a time",
+    }
+    conn.execute("UPDATE jobs SET created_at = '2026-02-01T00:00:00+00:00' WHERE id = 'a'")
+    assert conn.execute("SELECT created_at FROM jobs WHERE id = 'a'").fetchone()[0] == (
+        "2026-02-01T00:00:00.000Z"
+    )
 
 
 def test_jobs_defaults(conn: sqlite3.Connection) -> None:
