@@ -27,7 +27,7 @@ from backend import api
 from backend.database import StoreUnavailable
 from backend.http_json import error_response, unavailable_response
 from backend.list_query import ParamError
-from backend.security import SecurityHeadersMiddleware, is_api_path
+from backend.security import API_CSP, COMMON_HEADERS, SecurityHeadersMiddleware, is_api_path
 from backend.settings import ServerSettings
 from backend.store import JobStore
 from backend.worker import recovery_interval
@@ -65,7 +65,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    return error_response(500, "internal server error; see the server log")
+    # Starlette answers 500s outside the user middleware: add the security headers here.
+    return error_response(
+        500,
+        "internal server error; see the server log",
+        {**dict(COMMON_HEADERS), "Content-Security-Policy": API_CSP},
+    )
 
 
 def _supervise(store: JobStore, settings: ServerSettings, worker: WorkerProcess | None):
@@ -102,12 +107,17 @@ def create_app(settings: ServerSettings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_supervise(store, settings, worker))
-            try:
-                yield
-            finally:
-                tasks.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_supervise(store, settings, worker))
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+        finally:
+            # Shielded: shutdown must stop the worker (it returns its job to the queue)
+            # even when the surrounding scope is being cancelled.
+            with anyio.CancelScope(shield=True):
                 if worker is not None:
                     await to_thread.run_sync(worker.stop)
                 store.close()

@@ -19,7 +19,8 @@ def _json_object(text: str | None) -> dict[str, Any] | None:
     if not text:
         return None
     try:
-        value = json.loads(text)
+        # NaN/Infinity (which Python's json writes by default) are not JSON: read as null.
+        value = json.loads(text, parse_constant=lambda _: None)
     except (ValueError, TypeError):
         return None
     return value if isinstance(value, dict) else None

@@ -22,7 +22,9 @@ LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 100, 50
 OFFSET_MAX = 1_000_000
 LIST_PARAMS: tuple[str, ...] = ("status", "type", "since", "sort", "limit", "offset")
 
-_DIGITS = re.compile(r"[0-9]{1,12}")
+# Enough digits for every bound used here (10**12 is 13 digits), few enough that no
+# huge number is ever converted.
+_DIGITS = re.compile(r"[0-9]{1,13}")
 
 
 class ParamError(ValueError):

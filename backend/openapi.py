@@ -185,7 +185,7 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "This document.",
                     "responses": {"200": {"description": "The OpenAPI document.",
                                           "content": {"application/json": {"schema": {"type": "object"}}}},
-                                  "304": _COMMON["304"]},
+                                  "304": _COMMON["304"], "400": _COMMON["400"]},
                 }
             },
             "/healthz": {

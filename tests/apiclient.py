@@ -8,12 +8,10 @@ running in a blocking portal, so tests are plain sync functions with one loop ea
 from __future__ import annotations
 
 import functools
-import sqlite3
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,6 @@ import httpx
 
 from backend.app import create_app
 from backend.settings import ServerSettings
-from backend.store import DB_FILENAME
 
 # Headers every response under /api/ (and /healthz) carries, errors and 304s included.
 SECURITY_HEADERS = {
@@ -147,42 +144,6 @@ def running_api(data_dir: Path, **settings: Any) -> Iterator[tuple[Any, ApiClien
             yield app, client
     finally:
         app.state.store.close()
-
-
-# Writes "from another process": a plain sqlite3 connection on the same file.
-
-
-@contextmanager
-def other_writer(data_dir: Path) -> Iterator[sqlite3.Connection]:
-    """Yield a separate sqlite3 connection on the store's file; commit and close after."""
-    conn = sqlite3.connect(data_dir / DB_FILENAME, timeout=5, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        yield conn
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
-
-
-def set_columns(data_dir: Path, job_id: str, **columns: Any) -> None:
-    """Given a job id, overwrite the given columns of its row directly in SQL."""
-    assignments = ", ".join(f"{name} = ?" for name in columns)
-    with other_writer(data_dir) as conn:
-        conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*columns.values(), job_id])
-
-
-def insert_row(data_dir: Path, row: Mapping[str, Any]) -> None:
-    """Insert a jobs row as another process would (column -> value)."""
-    columns = ", ".join(row)
-    marks = ", ".join("?" * len(row))
-    with other_writer(data_dir) as conn:
-        conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({marks})", list(row.values()))
-
-
-def iso(moment: datetime) -> str:
-    """Given an aware datetime, return it as the store writes it (ms precision, ``Z``)."""
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def assert_api_headers(response: Any, *, status: int | None = None) -> None:

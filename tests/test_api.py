@@ -26,13 +26,10 @@ import schema_check
 from apiclient import (
     ApiClient,
     assert_api_headers,
-    insert_row,
-    iso,
     make_app,
-    other_writer,
     running_api,
-    set_columns,
 )
+from sqlhelpers import insert_row, other_writer, set_columns
 from backend import api as api_module
 from backend.job_states import JOB_TYPES, STATUSES, TERMINAL_STATUSES
 from backend.job_views import summary_text
@@ -41,6 +38,7 @@ from backend.list_query import LIMIT_DEFAULT, LIMIT_MAX, LIST_PARAMS, OFFSET_MAX
 from backend.openapi import openapi_document
 from backend.polling_config import PollingConfig
 from backend.store import DB_FILENAME
+from backend.timeutil import to_iso
 
 LIST_FIELDS = {
     "id", "job_type", "status", "file_path", "progress_percent", "processed_count",
@@ -108,12 +106,12 @@ def seed_jobs(store: Any, data_dir: Path, count: int = 30) -> list[Seeded]:
         job = store.create(f"/media/library/item {i:02d}.mkv", job_type, priority=priority)
         age = i * 7 + 0.5 + i / 60
         created = now - timedelta(hours=age)
-        columns: dict[str, Any] = {"created_at": iso(created), "status": status}
+        columns: dict[str, Any] = {"created_at": to_iso(created), "status": status}
         if status != "queued":
-            columns["started_at"] = iso(created + timedelta(minutes=1))
+            columns["started_at"] = to_iso(created + timedelta(minutes=1))
             columns["worker_pid"] = 4242
         if status in TERMINAL_STATUSES:
-            columns["completed_at"] = iso(created + timedelta(minutes=1, seconds=30 + i))
+            columns["completed_at"] = to_iso(created + timedelta(minutes=1, seconds=30 + i))
         if status == "running":
             columns["progress_percent"] = 40.0
             columns["progress_json"] = json.dumps({"processed": 4, "total": 10, "unit": "files"})
@@ -718,7 +716,7 @@ def test_logs_at_a_stored_log_path(api: ApiClient, data_dir: Path, tmp_path: Pat
         insert_row(
             data_dir,
             {"id": job_id, "file_path": "/m", "job_type": "move", "status": "running",
-             "created_at": iso(datetime.now(timezone.utc)), "log_path": log_path},
+             "created_at": to_iso(datetime.now(timezone.utc)), "log_path": log_path},
         )
         assert get_ok(api, f"/api/jobs/{job_id}/logs")["lines"] == expected
         assert get_ok(api, f"/api/jobs/{job_id}")["has_logs"] is True

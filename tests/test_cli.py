@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from backend.sample_library import make_library
-from backend.store import JobStore, is_uuid
+from backend.store import JobStore
 
 TIMEOUT_S = 60
 UUID_LINE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")

@@ -2,39 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from backend.data_dir import default_data_dir, prepare_data_dir
+from sqlhelpers import write_protected
 
 HOME = Path("/home/op")
-
-
-@contextlib.contextmanager
-def unwritable(path: Path) -> Iterator[None]:
-    """Make `path` unwritable for this process (chmod; `chattr +i` when running as root)."""
-    mode = path.stat().st_mode
-    os.chmod(path, 0o555)
-    immutable = False
-    try:
-        if os.access(path, os.W_OK):  # root ignores permission bits
-            if shutil.which("chattr") is None or subprocess.run(
-                ["chattr", "+i", str(path)], capture_output=True
-            ).returncode != 0:
-                pytest.skip("cannot make a directory unwritable for this user")
-            immutable = True
-        yield
-    finally:
-        if immutable:
-            subprocess.run(["chattr", "-i", str(path)], check=True)
-        os.chmod(path, mode)
 
 
 def test_linux_uses_xdg_data_home() -> None:
@@ -124,7 +100,7 @@ def test_prepare_refuses_an_unwritable_directory(tmp_path: Path) -> None:
     """A directory jobdash cannot write in is refused with a clear message."""
     target = tmp_path / "ro"
     target.mkdir()
-    with unwritable(target):
+    with write_protected(target):
         with pytest.raises(ValueError, match="is not writable"):
             prepare_data_dir(target)
 
@@ -133,7 +109,7 @@ def test_prepare_refuses_to_create_under_an_unwritable_parent(tmp_path: Path) ->
     """A missing directory under a read-only parent cannot be created: ValueError naming it."""
     parent = tmp_path / "ro"
     parent.mkdir()
-    with unwritable(parent):
+    with write_protected(parent):
         with pytest.raises(ValueError, match="cannot create data directory") as excinfo:
             prepare_data_dir(parent / "data")
     assert str(parent / "data") in str(excinfo.value)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import sqlite3
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from backend.database import Database, StoreUnavailable
+from sqlhelpers import write_protected
 
 
 def insert(conn: sqlite3.Connection, job_id: str, path: str = "/m") -> str:
@@ -55,25 +53,6 @@ def raw_connection(path: Path) -> Iterator[sqlite3.Connection]:
             conn.execute("ROLLBACK")
         conn.close()
 
-
-@contextlib.contextmanager
-def read_only_file(path: Path) -> Iterator[None]:
-    """Make `path` read-only for this process (chmod; `chattr +i` as well when running as root)."""
-    mode = path.stat().st_mode
-    os.chmod(path, 0o444)
-    immutable = False
-    try:
-        if os.access(path, os.W_OK):  # root ignores permission bits
-            if shutil.which("chattr") is None or subprocess.run(
-                ["chattr", "+i", str(path)], capture_output=True
-            ).returncode != 0:
-                pytest.skip("cannot make a file read-only for this user")
-            immutable = True
-        yield
-    finally:
-        if immutable:
-            subprocess.run(["chattr", "-i", str(path)], check=True)
-        os.chmod(path, mode)
 
 
 def test_write_then_read(db: Database) -> None:
@@ -180,7 +159,7 @@ def test_opening_a_locked_rollback_journal_database_is_store_unavailable(db_path
 def test_read_only_file_write_is_store_unavailable(db_path: Path) -> None:
     """On a read-only database file, reads work and writes raise StoreUnavailable saying read-only."""
     Database(db_path).close()
-    with read_only_file(db_path):
+    with write_protected(db_path):
         db = Database(db_path)
         try:
             assert db.read(paths) == []
@@ -193,7 +172,7 @@ def test_read_only_file_write_is_store_unavailable(db_path: Path) -> None:
 def test_read_only_empty_file_cannot_be_migrated(db_path: Path) -> None:
     """A read-only file that still needs its schema cannot be opened: StoreUnavailable."""
     db_path.touch()
-    with read_only_file(db_path):
+    with write_protected(db_path):
         with pytest.raises(StoreUnavailable, match="read-only"):
             Database(db_path)
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import textwrap
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -20,34 +17,10 @@ import pytest
 from backend.list_query import SORTS, ListQuery
 from backend.store import DB_FILENAME, JobStore, is_uuid
 from backend.timeutil import parse_iso
+from sqlhelpers import other_writer, set_columns
 
 NOW = datetime(2026, 3, 10, 12, 0, 0, tzinfo=timezone.utc)
 PID = 4242
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    """A JobStore in an empty data directory, closed afterwards."""
-    job_store = JobStore(tmp_path)
-    yield job_store
-    job_store.close()
-
-
-@contextlib.contextmanager
-def raw(store: JobStore) -> Iterator[sqlite3.Connection]:
-    """A separate sqlite3 connection to the store's file (as another process would write)."""
-    conn = sqlite3.connect(store.data_dir / DB_FILENAME, isolation_level=None, timeout=5)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-def set_columns(store: JobStore, job_id: str, **values: Any) -> None:
-    """Set columns of one job directly in SQL (bypassing the store)."""
-    assignments = ", ".join(f"{name} = ?" for name in values)
-    with raw(store) as conn:
-        conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*values.values(), job_id])
 
 
 def ago(**delta: float) -> datetime:
@@ -189,7 +162,7 @@ def listing(store: JobStore) -> dict[str, str]:
     ids: dict[str, str] = {}
     for name, (job_type, status, priority, created) in spec.items():
         job = store.create(f"/media/{name}", job_type, priority=priority)
-        set_columns(store, job["id"], status=status, created_at=created)
+        set_columns(store.data_dir, job["id"], status=status, created_at=created)
         ids[name] = job["id"]
     return ids
 
@@ -286,7 +259,7 @@ def test_list_limit_and_offset(
 
 def test_list_counts_rows_written_by_another_process(store: JobStore, listing: dict[str, str]) -> None:
     """A row inserted by another connection is listed and counted."""
-    with raw(store) as conn:
+    with other_writer(store.data_dir) as conn:
         conn.execute(
             "INSERT INTO jobs (id, file_path, job_type, status, created_at) VALUES (?, '/x', 'prune', 'queued', ?)",
             (str(uuid.uuid4()), plus(ago(minutes=1))),
@@ -304,7 +277,7 @@ def test_since_uses_the_current_time_by_default(store: JobStore) -> None:
     """Without `now`, since counts back from the real clock."""
     recent = store.create("/recent", "scan")
     old = store.create("/old", "scan")
-    set_columns(store, old["id"], created_at=z(datetime.now(timezone.utc) - timedelta(days=2)))
+    set_columns(store.data_dir, old["id"], created_at=z(datetime.now(timezone.utc) - timedelta(days=2)))
     rows, total = store.list(ListQuery(since="24h"))
     assert [r["id"] for r in rows] == [recent["id"]] and total == 1
 
@@ -323,7 +296,7 @@ def test_since_compares_instants_at_the_window_edge(store: JobStore) -> None:
     ids = {}
     for name, created in cases.items():
         job = store.create(f"/{name}", "scan")
-        set_columns(store, job["id"], created_at=created)
+        set_columns(store.data_dir, job["id"], created_at=created)
         ids[job["id"]] = name
         assert (parse_iso(created) >= edge) == name.startswith("in_")  # type: ignore[operator]
     rows, total = store.list(ListQuery(since="24h"), now=now)
@@ -335,8 +308,8 @@ def test_created_at_sort_orders_instants_across_timestamp_styles(store: JobStore
     """Sorting by created_at follows time even when styles (whole seconds with Z, millis) mix."""
     first = store.create("/first", "scan")
     second = store.create("/second", "scan")
-    set_columns(store, first["id"], created_at="2026-03-09T12:00:00Z")
-    set_columns(store, second["id"], created_at="2026-03-09T12:00:00.300Z")
+    set_columns(store.data_dir, first["id"], created_at="2026-03-09T12:00:00Z")
+    set_columns(store.data_dir, second["id"], created_at="2026-03-09T12:00:00.300Z")
     rows, _ = store.list(ListQuery(sort="created_at"), now=NOW)
     assert [r["file_path"] for r in rows] == ["/first", "/second"]
 
@@ -349,7 +322,7 @@ def test_claim_order_is_priority_then_age(store: JobStore) -> None:
     spec = [("p100_old", 100, 50), ("p5_new", 5, 1), ("p100_new", 100, 10), ("p5_old", 5, 30), ("p0", 0, 0)]
     for name, priority, minutes in spec:
         job = store.create(f"/{name}", "scan", priority=priority)
-        set_columns(store, job["id"], created_at=z(ago(minutes=minutes)))
+        set_columns(store.data_dir, job["id"], created_at=z(ago(minutes=minutes)))
     claimed = []
     while (job := store.claim(PID, ("scan",))) is not None:
         claimed.append(job["file_path"])
@@ -382,7 +355,7 @@ def test_claim_skips_non_queued_jobs(store: JobStore) -> None:
     """Running and finished jobs are never claimed; an empty queue gives None."""
     for status in ("running", "completed", "failed", "cancelled"):
         job = store.create(f"/{status}", "scan")
-        set_columns(store, job["id"], status=status)
+        set_columns(store.data_dir, job["id"], status=status)
     assert store.claim(PID, ("scan",)) is None
 
 
@@ -460,7 +433,7 @@ def running(store: JobStore) -> dict[str, Any]:
 
 def test_heartbeat_refreshes_a_running_job(store: JobStore, running: dict[str, Any]) -> None:
     """heartbeat() stores a fresh worker_heartbeat."""
-    set_columns(store, running["id"], worker_heartbeat="2000-01-01T00:00:00.000Z")
+    set_columns(store.data_dir, running["id"], worker_heartbeat="2000-01-01T00:00:00.000Z")
     before = datetime.now(timezone.utc) - timedelta(seconds=1)
     assert store.heartbeat(running["id"]) is True
     beat = parse_iso(store.get(running["id"])["worker_heartbeat"])  # type: ignore[index]
@@ -495,7 +468,7 @@ def test_progress_with_zero_total_is_zero_percent(store: JobStore, running: dict
 
 def test_progress_also_heartbeats(store: JobStore, running: dict[str, Any]) -> None:
     """A progress write refreshes worker_heartbeat too."""
-    set_columns(store, running["id"], worker_heartbeat="2000-01-01T00:00:00.000Z")
+    set_columns(store.data_dir, running["id"], worker_heartbeat="2000-01-01T00:00:00.000Z")
     store.progress(running["id"], 1, 2)
     assert store.get(running["id"])["worker_heartbeat"] != "2000-01-01T00:00:00.000Z"  # type: ignore[index]
 
@@ -635,9 +608,9 @@ def test_recover_stale_fails_only_abandoned_running_jobs(store: JobStore) -> Non
     queued = store.create("/queued", "scan", priority=2)
     store.claim(PID, ("scan",))
     store.claim(PID + 1, ("scan",))
-    set_columns(store, queued["id"], created_at=z(ago(days=30)))
-    set_columns(store, stale["id"], worker_heartbeat=z(ago(seconds=61)), worker_pid=PID)
-    set_columns(store, fresh["id"], worker_heartbeat=z(ago(seconds=59)), worker_pid=PID + 1)
+    set_columns(store.data_dir, queued["id"], created_at=z(ago(days=30)))
+    set_columns(store.data_dir, stale["id"], worker_heartbeat=z(ago(seconds=61)), worker_pid=PID)
+    set_columns(store.data_dir, fresh["id"], worker_heartbeat=z(ago(seconds=59)), worker_pid=PID + 1)
     fresh_before = store.get(fresh["id"])
     queued_before = store.get(queued["id"])
 
@@ -663,8 +636,8 @@ def test_recover_stale_reads_offset_heartbeats_and_falls_back_to_start(store: Jo
     no_beat = store.create("/no-beat", "scan")
     store.claim(PID, ("scan",))
     store.claim(PID, ("scan",))
-    set_columns(store, offset["id"], worker_heartbeat=plus(ago(minutes=5)))
-    set_columns(store, no_beat["id"], worker_heartbeat=None, started_at=plus(ago(minutes=5)))
+    set_columns(store.data_dir, offset["id"], worker_heartbeat=plus(ago(minutes=5)))
+    set_columns(store.data_dir, no_beat["id"], worker_heartbeat=None, started_at=plus(ago(minutes=5)))
     recovered = store.recover_stale(60, now=NOW)
     assert {job["id"] for job in recovered} == {offset["id"], no_beat["id"]}
     assert "last heartbeat never" in store.get(no_beat["id"])["error_message"]  # type: ignore[index]
@@ -673,7 +646,7 @@ def test_recover_stale_reads_offset_heartbeats_and_falls_back_to_start(store: Jo
 def test_recover_stale_uses_the_real_clock_by_default(store: JobStore, running: dict[str, Any]) -> None:
     """A job that just heartbeat is not stale; one silent for longer than the threshold is."""
     assert store.recover_stale(10) == []
-    set_columns(store, running["id"], worker_heartbeat=z(datetime.now(timezone.utc) - timedelta(seconds=30)))
+    set_columns(store.data_dir, running["id"], worker_heartbeat=z(datetime.now(timezone.utc) - timedelta(seconds=30)))
     assert [job["id"] for job in store.recover_stale(10)] == [running["id"]]
 
 
@@ -690,7 +663,7 @@ def test_log_path_default_is_in_the_logs_dir(store: JobStore) -> None:
 def test_log_path_relative_is_under_the_data_dir(store: JobStore) -> None:
     """A relative stored log_path is relative to the data directory."""
     job = store.create("/m", "scan")
-    set_columns(store, job["id"], log_path="custom/job.log")
+    set_columns(store.data_dir, job["id"], log_path="custom/job.log")
     assert store.log_path(store.get(job["id"])) == store.data_dir / "custom" / "job.log"  # type: ignore[arg-type]
 
 
@@ -698,7 +671,7 @@ def test_log_path_absolute_is_kept(store: JobStore, tmp_path: Path) -> None:
     """An absolute stored log_path is used as is."""
     job = store.create("/m", "scan")
     target = tmp_path / "elsewhere" / "x.log"
-    set_columns(store, job["id"], log_path=str(target))
+    set_columns(store.data_dir, job["id"], log_path=str(target))
     assert store.log_path(store.get(job["id"])) == target  # type: ignore[arg-type]
 
 
@@ -743,18 +716,18 @@ def test_version_moves_for_writes_by_another_connection(store: JobStore) -> None
     """Rows inserted, updated or deleted by another process move the counter too."""
     start = store.version()
     job_id = str(uuid.uuid4())
-    with raw(store) as conn:
+    with other_writer(store.data_dir) as conn:
         conn.execute(
             "INSERT INTO jobs (id, file_path, job_type, created_at) VALUES (?, '/x', 'scan', ?)",
             (job_id, z(NOW)),
         )
     after_insert = store.version()
     assert after_insert > start
-    with raw(store) as conn:
+    with other_writer(store.data_dir) as conn:
         conn.execute("UPDATE jobs SET status = 'failed' WHERE id = ?", (job_id,))
     after_update = store.version()
     assert after_update > after_insert
-    with raw(store) as conn:
+    with other_writer(store.data_dir) as conn:
         conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
     assert store.version() > after_update
 
@@ -779,7 +752,7 @@ def test_ids_with_prefix(store: JobStore) -> None:
     for first in "0a0f":
         job = store.create("/m", "scan")
         new_id = first + job["id"][1:]
-        set_columns(store, job["id"], id=new_id)
+        set_columns(store.data_dir, job["id"], id=new_id)
         ids.append(new_id)
     a_id, f_id = ids[1], ids[3]
     assert store.ids_with_prefix(a_id[:8]) == [a_id]
@@ -795,7 +768,7 @@ def test_ids_with_prefix(store: JobStore) -> None:
 def test_data_written_by_other_processes_is_as_real(store: JobStore) -> None:
     """A job created by another process can be read, claimed and finished through the store."""
     job_id = str(uuid.uuid4())
-    with raw(store) as conn:
+    with other_writer(store.data_dir) as conn:
         conn.execute(
             "INSERT INTO jobs (id, file_path, job_type, created_at, priority) VALUES (?, '/o', 'scan', ?, 0)",
             (job_id, plus(NOW)),

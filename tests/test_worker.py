@@ -45,14 +45,6 @@ def wait_for(check: Callable[[], T | None], what: str, timeout: float = DEADLINE
         time.sleep(0.01)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    """A JobStore in tmp_path, closed afterwards."""
-    job_store = JobStore(tmp_path)
-    yield job_store
-    job_store.close()
-
-
 def make_worker(store: JobStore, handlers: dict[str, Handler], **options: float) -> Worker:
     """A Worker with fast heartbeat and idle polling, for tests."""
     settings: dict[str, float] = {"stale_after": 10.0, "heartbeat_interval": 0.05, "idle_poll": 0.01}
