@@ -21,7 +21,6 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 
 from backend import api
 from backend.database import StoreUnavailable
@@ -29,6 +28,7 @@ from backend.http_json import error_response, unavailable_response
 from backend.list_query import ParamError
 from backend.security import API_CSP, COMMON_HEADERS, SecurityHeadersMiddleware, is_api_path
 from backend.settings import ServerSettings
+from backend.static import DistFiles
 from backend.store import JobStore
 from backend.worker import recovery_interval
 from backend.worker_process import WorkerProcess
@@ -124,7 +124,8 @@ def create_app(settings: ServerSettings) -> Starlette:
 
     routes = list(api.routes)
     if settings.dist is not None:
-        routes.append(Mount("/", app=StaticFiles(directory=settings.dist, html=True), name="dist"))
+        # Hashed assets cached forever, pages revalidated; see backend/static.py.
+        routes.append(Mount("/", app=DistFiles(settings.dist), name="dist"))
 
     middleware = [Middleware(SecurityHeadersMiddleware)]
     if settings.cors_origins:

@@ -1,0 +1,40 @@
+"""The static frontend build behind ``python build.py``: frontend/ -> dist/.
+
+Public API::
+
+    from backend.frontend_build import BuildConfig, BuildError, build, resolve_config
+    config, warnings = resolve_config(flags={}, environ=os.environ)
+    result = build(Path("frontend"), Path("dist"), config)
+    print(result.summary())
+
+One module per job: ``sources`` (what to build), ``modules`` (esbuild transform and
+imports), ``css`` (hashed references in stylesheets), ``hashing``, ``importmap``,
+``csp`` (policy and page check), ``render`` (Jinja2), ``output`` (gzip, atomic write),
+``config`` (flags > env > TOML > defaults), ``pipeline`` (all of it), ``cli``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Exported names -> the module that defines them. Imported on first use, so that the
+# server (which needs only ``hashing``) does not load esbuild and Jinja2.
+_EXPORTS = {
+    "BuildConfig": "backend.frontend_build.config",
+    "config_from_values": "backend.frontend_build.config",
+    "resolve_config": "backend.frontend_build.config",
+    "BuildError": "backend.frontend_build.errors",
+    "BuildResult": "backend.frontend_build.pipeline",
+    "build": "backend.frontend_build.pipeline",
+    "plan": "backend.frontend_build.pipeline",
+    "ConfigError": "backend.polling_config",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Return an exported name, importing its module on first use."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
