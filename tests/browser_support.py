@@ -47,6 +47,7 @@ def chromium_path() -> str:
 
 
 HARNESS_HTML = b"""<!doctype html><html><head><meta charset="utf-8"><title>module harness</title>
+<link rel="icon" href="data:,">
 </head><body></body></html>"""
 
 

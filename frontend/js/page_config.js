@@ -1,0 +1,122 @@
+/**
+ * The page's polling configuration, read from `<body>` data attributes and the URL.
+ *
+ * build.py writes `data-polling-interval`, `data-polling-log-interval`,
+ * `data-polling-enabled`, `data-api-base` and `data-debug` (already validated and clamped
+ * at build time). A hand-edited page still behaves: a value that is missing, unparsable or
+ * out of range falls back to its default here (it is not clamped: the build clamps).
+ *
+ * @module page_config
+ */
+
+/** Default polling interval (ms). */
+export const DEFAULT_INTERVAL_MS = 5000;
+/** Smallest valid polling interval (ms). */
+export const MIN_INTERVAL_MS = 2000;
+/** Largest valid polling interval (ms). */
+export const MAX_INTERVAL_MS = 60000;
+/** Default log polling interval (ms). */
+export const DEFAULT_LOG_INTERVAL_MS = 15000;
+/** Largest valid log polling interval (ms); it is never below the polling interval. */
+export const MAX_LOG_INTERVAL_MS = 300000;
+
+/**
+ * @typedef {object} PageConfig
+ * @property {number} intervalMs      status polling interval, 2000–60000 (default 5000)
+ * @property {number} logIntervalMs   log polling interval, >= intervalMs (default 15000)
+ * @property {boolean} enabled        false only for data-polling-enabled="false" (or 0/no/off)
+ * @property {string} apiBase         "" for the page's own origin, else a base URL ending in "/"
+ * @property {boolean} debug          debug logging on
+ */
+
+const FALSE_WORDS = new Set(["false", "0", "no", "off"]);
+const TRUE_WORDS = new Set(["true", "1", "yes", "on"]);
+
+/**
+ * Given a data attribute value, return it as a whole number, or null when it is not one.
+ * @param {unknown} value
+ * @returns {number | null}
+ */
+function wholeNumber(value) {
+  if (typeof value !== "string" || !/^\s*[+-]?\d+\s*$/.test(value)) return null;
+  const number = Number.parseInt(value, 10);
+  return Number.isSafeInteger(number) ? number : null;
+}
+
+/**
+ * Given a data-api-base value, return "" (same origin) or a base ending in "/".
+ * Accepts absolute http(s) URLs and absolute paths ("/api-root/"); anything else -> "".
+ * @param {unknown} value
+ * @returns {string}
+ */
+function apiBaseOf(value) {
+  const text = typeof value === "string" ? value.trim() : "";
+  if (text === "") return "";
+  if (text.startsWith("/") && !text.startsWith("//")) {
+    return text.endsWith("/") ? text : `${text}/`;
+  }
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    return "";
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return "";
+  url.search = "";
+  url.hash = "";
+  const href = url.href;
+  return href.endsWith("/") ? href : `${href}/`;
+}
+
+/**
+ * Parse the page configuration. Pure: no DOM access.
+ *
+ * - intervalMs: missing, unparsable or outside 2000–60000 -> 5000.
+ * - logIntervalMs: missing, unparsable or above 300000 -> 15000; then never below
+ *   intervalMs (raised to it).
+ * - enabled: "false" (also 0/no/off, any case) -> false; anything else -> true.
+ * - apiBase: "" = same origin; else an http(s) URL or absolute path, with a trailing "/"
+ *   added; an invalid value -> "".
+ * - debug: dataset.debug "true" (or 1/yes/on), or `debug=1` (or true) in the query string.
+ *
+ * @param {Record<string, string | undefined>} dataset  e.g. document.body.dataset
+ * @param {string} [search=""]                          e.g. location.search ("?debug=1")
+ * @returns {PageConfig}
+ */
+export function parsePageConfig(dataset, search = "") {
+  const data = dataset ?? {};
+  let intervalMs = wholeNumber(data.pollingInterval);
+  if (intervalMs === null || intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
+    intervalMs = DEFAULT_INTERVAL_MS;
+  }
+  let logIntervalMs = wholeNumber(data.pollingLogInterval);
+  if (logIntervalMs === null || logIntervalMs > MAX_LOG_INTERVAL_MS) {
+    logIntervalMs = DEFAULT_LOG_INTERVAL_MS;
+  }
+  logIntervalMs = Math.max(logIntervalMs, intervalMs);
+
+  const enabledText = typeof data.pollingEnabled === "string" ? data.pollingEnabled : "";
+  const enabled = !FALSE_WORDS.has(enabledText.trim().toLowerCase());
+
+  const debugText = typeof data.debug === "string" ? data.debug.trim().toLowerCase() : "";
+  let debugParam = null;
+  try {
+    debugParam = new URLSearchParams(typeof search === "string" ? search : "").get("debug");
+  } catch {
+    debugParam = null;
+  }
+  const debug = TRUE_WORDS.has(debugText) || debugParam === "1" || debugParam === "true";
+
+  return { intervalMs, logIntervalMs, enabled, apiBase: apiBaseOf(data.apiBase), debug };
+}
+
+/**
+ * Read the configuration of the current page (`<body>` data attributes and the URL).
+ *
+ * @param {Document} [doc=document]
+ * @param {Location | {search: string}} [loc=location]
+ * @returns {PageConfig}
+ */
+export function readPageConfig(doc = document, loc = location) {
+  return parsePageConfig(doc?.body?.dataset ?? {}, loc?.search ?? "");
+}

@@ -1,0 +1,554 @@
+/**
+ * Poller: runs one fetch-and-render task over and over, politely.
+ *
+ * - A setTimeout chain (never setInterval) with one timer slot, cleared before any new
+ *   timer is set; one in-flight run at most (a run starts only when none is in flight,
+ *   whatever asks for it: the timer, pollNow(), a visible tab, the network coming back).
+ * - Each run gets its own AbortController: stop(), finish(), a hidden tab, the browser
+ *   going offline and `pagehide` abort it (not a failure; nothing is counted or
+ *   scheduled), and its timeout (default 10 s) aborts it with a "TimeoutError" (a failure).
+ * - Failures follow backoff.js: the normal interval after the 1st and 2nd consecutive
+ *   failures ("reconnecting"), then 10, 20, 40, 80, 120 s ("offline"); an error's
+ *   `retryAfterMs` (an ApiError from a 503/429) is a minimum. A success resets it ("live").
+ * - Hidden tab: the timer is cleared and the run aborted at once ("paused", "hidden");
+ *   visible again: an immediate run, then the interval. The browser's offline/online
+ *   events do the same ("offline", "browser-offline"). `pagehide` clears every timer and
+ *   aborts; `pageshow` after it (back/forward cache) resumes.
+ * - Polling disabled (`enabled: false`): the task runs once, so the page still has its
+ *   data, then "paused" ("disabled"); pollNow()/refresh() still run it on demand.
+ *
+ * The state is a plain object (see {@link PollerState}), passed to `onStateChange` on
+ * every change; ConnectionStatus shows it in the header.
+ *
+ * The task must honour its signal (pass it to fetch): a run that ignores an abort keeps
+ * its in-flight slot until it settles, and no other run starts meanwhile.
+ *
+ * @module polling
+ */
+
+import { isBackingOff, nextDelayMs } from "./backoff.js";
+
+/** Default time a run may take before it is aborted and counted as a failure (ms). */
+export const DEFAULT_TIMEOUT_MS = 10000;
+
+/**
+ * @typedef {"updating" | "live" | "reconnecting" | "offline" | "paused"} PollerStateName
+ */
+
+/**
+ * A snapshot of a poller's state (a new frozen object on every change).
+ *
+ * reason, by state: updating "request"; live "ok"; reconnecting "failure"; offline
+ * "backoff" | "browser-offline"; paused "hidden" | "disabled" | "finished" | "stopped".
+ *
+ * @typedef {object} PollerState
+ * @property {PollerStateName} state
+ * @property {string} reason
+ * @property {number} failures              consecutive failures (0 after a success)
+ * @property {number | null} nextAttemptAt  epoch ms of the next scheduled run, or null
+ * @property {number | null} lastSuccessAt  epoch ms of the last successful run, or null
+ * @property {boolean} inFlight             a run is in flight
+ * @property {number} intervalMs            the normal interval
+ * @property {number} retryAfterMs          the last failure's Retry-After (0 if none)
+ */
+
+/**
+ * Whether an error is an abort (DOMException "AbortError"), which is never a failure.
+ * @param {unknown} error
+ * @returns {boolean}
+ */
+function isAbortError(error) {
+  return typeof error === "object" && error !== null && error.name === "AbortError";
+}
+
+/** A logger that says nothing. */
+const SILENT = Object.freeze({ debug() {} });
+
+/**
+ * Runs `task` at an interval, with backoff, visibility and network awareness.
+ */
+export class Poller {
+  /** @type {(signal: AbortSignal) => Promise<unknown>} */
+  #task;
+  #intervalMs;
+  #enabled;
+  #timeoutMs;
+  #name;
+  #log;
+  #onStateChange;
+  #doc;
+  #win;
+
+  /** start() called and not stopped since. */
+  #started = false;
+  /** finish() called (a terminal job): nothing runs until start() again. */
+  #finished = false;
+  /** Between `pagehide` and `pageshow`. */
+  #pageHidden = false;
+  /** The browser said it is offline (navigator.onLine / 'offline' event). */
+  #browserOffline = false;
+  /** With polling disabled: the one load has completed (success or failure). */
+  #ranOnce = false;
+  /** refresh() superseded a run: the next run may bypass "disabled". */
+  #forceNext = false;
+  /** Listeners attached. */
+  #listening = false;
+
+  /** The one scheduling timer slot. */
+  #timer = null;
+  /** The in-flight run's timeout timer. */
+  #timeoutTimer = null;
+  /** The in-flight run's AbortController (null when nothing is in flight). */
+  #controller = null;
+  #runStartedAt = 0;
+
+  #failures = 0;
+  #retryAfterMs = 0;
+  #nextAttemptAt = null;
+  #lastSuccessAt = null;
+  /** @type {PollerStateName} */
+  #stateName = "paused";
+  #reason = "stopped";
+  /** @type {PollerState | null} the last snapshot passed to onStateChange */
+  #emitted = null;
+
+  /**
+   * @param {object} options
+   * @param {(signal: AbortSignal) => Promise<unknown>} options.task  one fetch + render;
+   *   resolves when done, throws on failure (an error's `retryAfterMs` feeds the backoff)
+   * @param {number} options.intervalMs          normal gap between runs (ms)
+   * @param {boolean} [options.enabled=true]     false: run once, then stay paused
+   * @param {number} [options.timeoutMs=10000]   a run longer than this is aborted: a failure
+   * @param {string} [options.name="poll"]       for debug messages
+   * @param {{debug: (...args: unknown[]) => void}} [options.log]  e.g. createLogger(...)
+   * @param {(state: PollerState) => void} [options.onStateChange]  called on every change
+   * @param {Document} [options.documentRef=document]  visibility source
+   * @param {Window} [options.windowRef=window]  timers, online/offline, pagehide
+   */
+  constructor({
+    task,
+    intervalMs,
+    enabled = true,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+    name = "poll",
+    log,
+    onStateChange,
+    documentRef = document,
+    windowRef = window,
+  }) {
+    if (typeof task !== "function") throw new TypeError("Poller: task must be a function");
+    if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
+      throw new RangeError(`Poller: intervalMs must be a positive number; got ${intervalMs}`);
+    }
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new RangeError(`Poller: timeoutMs must be a positive number; got ${timeoutMs}`);
+    }
+    this.#task = task;
+    this.#intervalMs = intervalMs;
+    this.#enabled = enabled !== false;
+    this.#timeoutMs = timeoutMs;
+    this.#name = String(name);
+    this.#log = log && typeof log.debug === "function" ? log : SILENT;
+    this.#onStateChange = typeof onStateChange === "function" ? onStateChange : null;
+    this.#doc = documentRef;
+    this.#win = windowRef;
+  }
+
+  /**
+   * The current state (read-only snapshot).
+   * @returns {PollerState}
+   */
+  get state() {
+    return this.#snapshot();
+  }
+
+  /**
+   * Start polling: attach listeners and run at once (idempotent while started).
+   * A hidden tab or offline browser defers the first run until visible / online.
+   */
+  start() {
+    if (this.#started) return;
+    this.#started = true;
+    this.#finished = false;
+    this.#pageHidden = false;
+    this.#browserOffline = this.#win.navigator?.onLine === false;
+    this.#listen(true);
+    this.#log.debug(`${this.#name}: start (every ${this.#intervalMs} ms)`);
+    this.#resume("start");
+    this.#emit();
+  }
+
+  /**
+   * Stop polling (idempotent): clear the timer, abort the in-flight run (not a failure),
+   * remove the listeners. State: paused ("stopped"), unless finished.
+   */
+  stop() {
+    this.#halt("stopped");
+    this.#setState(this.#blocked() ?? { state: "paused", reason: "stopped" });
+    this.#emit();
+  }
+
+  /**
+   * Stop for good because the job ended: stop(), then paused ("finished").
+   * Safe to call from inside the task (its own signal is then aborted).
+   */
+  finish() {
+    this.#finished = true;
+    this.#halt("finished");
+    this.#setState({ state: "paused", reason: "finished" });
+    this.#emit();
+  }
+
+  /**
+   * Run now, unless a run is in flight (then nothing: never two in flight).
+   * Clears the pending timer; works in backoff and with polling disabled, not while the
+   * tab is hidden, the browser offline, or the poller stopped.
+   * @returns {boolean} whether a run started
+   */
+  pollNow() {
+    if (!this.#started || this.#finished || this.#controller) return false;
+    const ran = this.#runNow("pollNow", true);
+    this.#emit();
+    return ran;
+  }
+
+  /**
+   * Supersede: abort the in-flight run (not a failure) and run again as soon as it has
+   * settled (at once when nothing is in flight). For a changed query (filters, page).
+   * @returns {void}
+   */
+  refresh() {
+    if (!this.#started || this.#finished) return;
+    if (this.#blocked(true)) return;
+    if (this.#controller) {
+      this.#forceNext = true;
+      this.#abortInFlight("superseded");
+      this.#clearTimer();
+      this.#setState({ state: "updating", reason: "request" });
+    } else {
+      this.#runNow("refresh", true);
+    }
+    this.#emit();
+  }
+
+  // --- event handlers (class fields, so they can be removed) ------------------------------
+
+  #onVisibilityChange = () => {
+    if (this.#doc.visibilityState === "hidden") {
+      this.#log.debug(`${this.#name}: tab hidden`);
+      this.#pause("hidden");
+    } else if (this.#stateName === "paused" && this.#reason === "hidden") {
+      // Only a real return: a stray "visible" event must not cut a backoff short.
+      this.#log.debug(`${this.#name}: tab visible`);
+      this.#resume("visible");
+    }
+    this.#emit();
+  };
+
+  #onOffline = () => {
+    this.#log.debug(`${this.#name}: browser offline`);
+    this.#browserOffline = true;
+    this.#pause("browser offline");
+    this.#emit();
+  };
+
+  #onOnline = () => {
+    if (!this.#browserOffline) return; // already online: nothing to resume
+    this.#log.debug(`${this.#name}: browser online`);
+    this.#browserOffline = false;
+    this.#resume("online");
+    this.#emit();
+  };
+
+  #onPageHide = () => {
+    this.#log.debug(`${this.#name}: pagehide`);
+    this.#pageHidden = true;
+    this.#pause("pagehide");
+    this.#emit();
+  };
+
+  #onPageShow = () => {
+    if (!this.#pageHidden) return;
+    this.#log.debug(`${this.#name}: pageshow`);
+    this.#pageHidden = false;
+    this.#resume("pageshow");
+    this.#emit();
+  };
+
+  #onTimer = () => {
+    this.#timer = null;
+    this.#nextAttemptAt = null;
+    this.#runNow("timer", false);
+    this.#emit();
+  };
+
+  // --- internals ----------------------------------------------------------------------------
+
+  /**
+   * Attach or detach the listeners (once each).
+   * @param {boolean} on
+   */
+  #listen(on) {
+    if (on === this.#listening) return;
+    this.#listening = on;
+    const method = on ? "addEventListener" : "removeEventListener";
+    this.#doc[method]("visibilitychange", this.#onVisibilityChange);
+    this.#win[method]("online", this.#onOnline);
+    this.#win[method]("offline", this.#onOffline);
+    this.#win[method]("pagehide", this.#onPageHide);
+    this.#win[method]("pageshow", this.#onPageShow);
+  }
+
+  /**
+   * Why no run may start now, as the state to show; null when one may.
+   * @param {boolean} [force=false]  an explicit request (pollNow/refresh) ignores "disabled"
+   * @returns {{state: PollerStateName, reason: string} | null}
+   */
+  #blocked(force = false) {
+    if (this.#finished) return { state: "paused", reason: "finished" };
+    if (!this.#started) return { state: "paused", reason: "stopped" };
+    if (this.#pageHidden || this.#doc.visibilityState === "hidden") {
+      return { state: "paused", reason: "hidden" };
+    }
+    if (!this.#enabled && this.#ranOnce && !force) return { state: "paused", reason: "disabled" };
+    if (this.#browserOffline) return { state: "offline", reason: "browser-offline" };
+    return null;
+  }
+
+  /**
+   * The state between runs, from the failure count.
+   * @returns {{state: PollerStateName, reason: string}}
+   */
+  #restingState() {
+    if (this.#failures === 0) return { state: "live", reason: "ok" };
+    if (isBackingOff(this.#failures)) return { state: "offline", reason: "backoff" };
+    return { state: "reconnecting", reason: "failure" };
+  }
+
+  /**
+   * Something that blocked runs went away: run at once if nothing else blocks.
+   * @param {string} why
+   */
+  #resume(why) {
+    const blocked = this.#blocked();
+    if (blocked) {
+      this.#setState(blocked);
+    } else if (this.#controller) {
+      // An aborted run is still settling; #settle starts the next one when it has.
+      this.#setState({ state: "updating", reason: "request" });
+    } else {
+      this.#runNow(why, false);
+    }
+  }
+
+  /**
+   * Hidden tab, offline browser, pagehide: clear the timer, abort the run, show why.
+   * @param {string} why
+   */
+  #pause(why) {
+    this.#clearTimer();
+    this.#abortInFlight(why);
+    this.#setState(this.#blocked() ?? this.#restingState());
+  }
+
+  /**
+   * stop()/finish(): detach, clear every timer, abort the run.
+   * @param {string} why
+   */
+  #halt(why) {
+    if (this.#started) this.#log.debug(`${this.#name}: ${why}`);
+    this.#started = false;
+    this.#forceNext = false;
+    this.#listen(false);
+    this.#clearTimer();
+    this.#abortInFlight(why);
+  }
+
+  /** Clear the scheduling timer (the one slot). */
+  #clearTimer() {
+    if (this.#timer !== null) this.#win.clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#nextAttemptAt = null;
+  }
+
+  /** Clear the in-flight run's timeout timer. */
+  #clearTimeoutTimer() {
+    if (this.#timeoutTimer !== null) this.#win.clearTimeout(this.#timeoutTimer);
+    this.#timeoutTimer = null;
+  }
+
+  /**
+   * Abort the in-flight run, if any (an AbortError: not a failure).
+   * @param {string} why
+   */
+  #abortInFlight(why) {
+    this.#clearTimeoutTimer();
+    const controller = this.#controller;
+    if (controller && !controller.signal.aborted) {
+      this.#log.debug(`${this.#name}: abort in-flight request (${why})`);
+      controller.abort(new DOMException(`${this.#name}: ${why}`, "AbortError"));
+    }
+  }
+
+  /**
+   * Set the scheduling timer (clearing the previous one first).
+   * @param {number} delayMs
+   */
+  #schedule(delayMs) {
+    this.#clearTimer();
+    this.#nextAttemptAt = Date.now() + delayMs;
+    this.#timer = this.#win.setTimeout(this.#onTimer, delayMs);
+  }
+
+  /**
+   * Start a run unless one is in flight or something blocks it.
+   * @param {string} trigger  for debug messages
+   * @param {boolean} force   ignore "disabled" (explicit pollNow/refresh)
+   * @returns {boolean} whether a run started
+   */
+  #runNow(trigger, force) {
+    if (this.#controller) return false;
+    const blocked = this.#blocked(force);
+    if (blocked) {
+      this.#setState(blocked);
+      return false;
+    }
+    this.#clearTimer();
+    this.#forceNext = false;
+    const controller = new AbortController();
+    this.#controller = controller;
+    this.#runStartedAt = Date.now();
+    this.#timeoutTimer = this.#win.setTimeout(() => {
+      this.#timeoutTimer = null;
+      if (controller.signal.aborted) return;
+      this.#log.debug(`${this.#name}: timed out after ${this.#timeoutMs} ms`);
+      const message = `${this.#name}: no answer within ${this.#timeoutMs} ms`;
+      controller.abort(new DOMException(message, "TimeoutError"));
+    }, this.#timeoutMs);
+    this.#log.debug(`${this.#name}: request (${trigger})`);
+    this.#setState({ state: "updating", reason: "request" });
+    this.#emit();
+    this.#execute(controller);
+    return true;
+  }
+
+  /**
+   * Run the task with the controller's signal; settle whatever happens.
+   * @param {AbortController} controller
+   */
+  async #execute(controller) {
+    let failed = false;
+    let error = null;
+    try {
+      await this.#task(controller.signal);
+    } catch (caught) {
+      failed = true;
+      error = caught;
+    }
+    this.#settle(controller, failed, error);
+  }
+
+  /**
+   * A run ended: count it, then schedule the next one or show why none is scheduled.
+   * @param {AbortController} controller
+   * @param {boolean} failed
+   * @param {unknown} error
+   */
+  #settle(controller, failed, error) {
+    if (this.#controller !== controller) return;
+    this.#controller = null;
+    this.#clearTimeoutTimer();
+    const signal = controller.signal;
+    const timedOut =
+      (signal.aborted && signal.reason?.name === "TimeoutError") ||
+      (failed && !signal.aborted && error?.name === "TimeoutError");
+    // Aborted by stop/finish/hide/offline/pagehide/refresh: superseded, not a failure.
+    const superseded = signal.aborted && !timedOut;
+    const elapsed = Date.now() - this.#runStartedAt;
+
+    let outcome;
+    if (!failed) outcome = "success";
+    else if (timedOut) outcome = "failure";
+    else if (superseded || isAbortError(error)) outcome = "aborted";
+    else outcome = "failure";
+
+    if (outcome === "success") {
+      this.#failures = 0;
+      this.#retryAfterMs = 0;
+      this.#lastSuccessAt = Date.now();
+      this.#log.debug(`${this.#name}: ok in ${elapsed} ms`);
+    } else if (outcome === "failure") {
+      this.#failures += 1;
+      const retryAfter = Number(error?.retryAfterMs);
+      this.#retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 0;
+      this.#log.debug(
+        `${this.#name}: failed (${this.#failures} in a row) after ${elapsed} ms:`,
+        error,
+      );
+    } else {
+      this.#log.debug(`${this.#name}: aborted after ${elapsed} ms`);
+    }
+    if (outcome !== "aborted" && !this.#enabled) this.#ranOnce = true;
+
+    const blocked = this.#blocked(superseded && this.#forceNext);
+    if (blocked) {
+      this.#setState(blocked);
+    } else if (superseded && this.#timer === null) {
+      // Superseded (refresh) or resumed while this run settled: run again now.
+      this.#runNow("resume", this.#forceNext);
+    } else if (this.#timer === null) {
+      const delay =
+        outcome === "success"
+          ? this.#intervalMs
+          : nextDelayMs(this.#failures, this.#intervalMs, this.#retryAfterMs);
+      this.#schedule(delay);
+      this.#log.debug(`${this.#name}: next request in ${delay} ms`);
+      this.#setState(this.#restingState());
+    } else {
+      this.#setState(this.#restingState());
+    }
+    this.#emit();
+  }
+
+  /**
+   * @param {{state: PollerStateName, reason: string}} next
+   */
+  #setState({ state, reason }) {
+    this.#stateName = state;
+    this.#reason = reason;
+  }
+
+  /** @returns {PollerState} */
+  #snapshot() {
+    return Object.freeze({
+      state: this.#stateName,
+      reason: this.#reason,
+      failures: this.#failures,
+      nextAttemptAt: this.#nextAttemptAt,
+      lastSuccessAt: this.#lastSuccessAt,
+      inFlight: this.#controller !== null,
+      intervalMs: this.#intervalMs,
+      retryAfterMs: this.#retryAfterMs,
+    });
+  }
+
+  /** Tell onStateChange about a change (nothing when nothing changed). */
+  #emit() {
+    const next = this.#snapshot();
+    const previous = this.#emitted;
+    if (previous && Object.keys(next).every((key) => previous[key] === next[key])) return;
+    this.#emitted = next;
+    if (!previous || previous.state !== next.state || previous.reason !== next.reason) {
+      const from = previous ? `${previous.state}/${previous.reason}` : "(new)";
+      this.#log.debug(`${this.#name}: ${from} -> ${next.state}/${next.reason}`);
+    }
+    if (!this.#onStateChange) return;
+    try {
+      this.#onStateChange(next);
+    } catch (error) {
+      // A broken listener must not break polling; still report it.
+      if (typeof globalThis.reportError === "function") globalThis.reportError(error);
+      else console.error(error);
+    }
+  }
+}
