@@ -80,7 +80,13 @@ class DistFiles(StaticFiles):
             compressed_stat = compressed.stat()
         except OSError:
             compressed_stat = None
-        if compressed_stat is None or not stat.S_ISREG(compressed_stat.st_mode) or str(full_path).endswith(".gz"):
+        if (
+            compressed_stat is None
+            or not stat.S_ISREG(compressed_stat.st_mode)
+            or str(full_path).endswith(".gz")
+            # A page edited by hand after the build: its old .gz copy must not win.
+            or compressed_stat.st_mtime < stat_result.st_mtime
+        ):
             return super().file_response(full_path, stat_result, scope, status_code)
         request_headers = Headers(scope=scope)
         # Both variants say Vary so that caches keep them apart; each has its own ETag

@@ -503,3 +503,21 @@ def test_out_dir_permissions_follow_the_umask(frontend: Path, tmp_path: Path) ->
 
 def test_default_config_matches_the_dataclass() -> None:
     assert config_from_values({}) == (BuildConfig(), [])
+
+
+def test_a_multi_line_import_is_preloaded(tmp_path: Path) -> None:
+    """esbuild keeps `import {\n a,\n b\n} from` on several lines; it still counts as an import."""
+    frontend = make_frontend(tmp_path / "frontend")
+    (frontend / "js" / "wide.js").write_text(
+        "export const alpha = 1;\nexport const beta = 2;\nexport const gamma = 3;\n"
+        "export const delta = 4;\nexport const epsilon = 5;\n"
+    )
+    entry = frontend / "js" / "pages" / "index.js"
+    entry.write_text(
+        "import {\n  alpha,\n  beta,\n  gamma,\n  delta,\n  epsilon\n} from \"../wide.js\";\n"
+        + entry.read_text()
+        + "\nexport const total = alpha + beta + gamma + delta + epsilon;\n"
+    )
+    out = build(frontend, tmp_path / "dist").out
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert f'<link rel="modulepreload" href="./{manifest["js/wide.js"]}">' in (out / "index.html").read_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -151,3 +152,19 @@ def test_cache_control(path: str, status: int, expected: str) -> None:
 )
 def test_accepts_gzip(header: str, accepted: bool) -> None:
     assert accepts_gzip(header) is accepted
+
+
+def test_a_page_edited_after_the_build_is_served_not_its_old_gz(tmp_path: Path) -> None:
+    """A hand-edited page wins over the stale .gz copy the build wrote beside it."""
+    dist = build(make_frontend(tmp_path / "frontend"), tmp_path / "dist").out
+    page = dist / "index.html"
+    page.write_text(page.read_text().replace('data-debug="false"', 'data-debug="true"'))
+    stale = page.stat().st_mtime - 10
+    os.utime(dist / "index.html.gz", (stale, stale))
+    with running_api(tmp_path, dist=dist) as (_, api):
+        response = api.raw(b"/index.html", headers=[(b"accept-encoding", b"gzip")])
+    assert response.status_code == 200
+    body = response.content
+    if response.headers.get("content-encoding") == "gzip":  # compressed on the fly, fresh
+        body = gzip.decompress(body)
+    assert b'data-debug="true"' in body

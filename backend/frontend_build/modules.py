@@ -20,7 +20,8 @@ from backend.frontend_build.errors import BuildError
 _STRING = r'"((?:[^"\\\n]|\\.)*)"'
 # `import x from "..."`, `import {a} from "..."`, `export * from "..."`, `export {a} from "..."`.
 # No quote may come before `from`, so a string that merely contains `from "x"` never matches.
-_FROM = re.compile(rf"^(?:import|export)\b[^\"'`;\n]*?\bfrom\s*{_STRING}", re.MULTILINE)
+# The clause may span lines: esbuild keeps `import {\n  a,\n  b\n} from "./x.js"` multi-line.
+_FROM = re.compile(rf"^(?:import|export)\b[^\"'`;]*?\bfrom\s*{_STRING}", re.MULTILINE)
 _BARE_IMPORT = re.compile(rf"^import\s*{_STRING}", re.MULTILINE)
 # A statement that parses to nothing at all, to tell an empty module from a broken one.
 _PROBE = "\n;void 0;\n"

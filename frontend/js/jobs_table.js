@@ -1,0 +1,201 @@
+// The rows of the jobs table, kept in step with the API by targeted updates: a changed
+// job rewrites only the cells that show the changed fields (in the same <tr>), new jobs
+// are inserted where the server's order puts them, jobs that left the page are removed,
+// and rows that did not move stay untouched — so focus, scroll and text selection survive.
+
+import { formatDuration, formatTimestamp } from "./format.js";
+import { stableIds } from "./job_diff.js";
+import { make, setAttr, setText } from "./dom_write.js";
+import { createProgressBar, updateProgressBar } from "./progress_bar.js";
+
+/** @typedef {import("./job_diff.js").Job} Job */
+/** @typedef {import("./job_diff.js").JobsDiff} JobsDiff */
+/** @typedef {{tr: HTMLTableRowElement, cells: Object<string, HTMLElement>, job: Job}} Row */
+
+const SHORT_ID = 8;
+
+function capitalized(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : "";
+}
+
+/** Elapsed (running) or total (ended) time of a job; "—" before it starts. */
+function durationText(job, nowMs) {
+  if (job.status === "running") {
+    const started = Date.parse(job.started_at);
+    // The API leaves duration_seconds null while a job runs (so that its response only
+    // changes with its data): the page counts the time itself.
+    if (!Number.isFinite(started)) return "—";
+    return formatDuration(Math.max(0, Math.floor((nowMs - started) / 1000)));
+  }
+  return typeof job.duration_seconds === "number" ? formatDuration(job.duration_seconds) : "—";
+}
+
+// Each shown cell: its data-field (the API field it stands for), the fields it depends
+// on, how to build it once and how to bring it up to date. Updates go through setText /
+// setAttr, which write only what differs.
+const CELLS = [
+  {
+    field: "id",
+    deps: ["id"],
+    tag: "th",
+    build: (cell, doc) => {
+      cell.setAttribute("scope", "row");
+      cell.append(make(doc, "a", "job-link"));
+    },
+    update: (cell, job) => {
+      const link = cell.firstElementChild;
+      setAttr(link, "href", `job.html?${new URLSearchParams({ id: job.id })}`);
+      setAttr(link, "title", job.id);
+      setText(link, String(job.id).slice(0, SHORT_ID));
+    },
+  },
+  {
+    field: "job_type",
+    deps: ["job_type"],
+    update: (cell, job) => setText(cell, job.job_type),
+  },
+  {
+    field: "status",
+    deps: ["status"],
+    build: (cell, doc) => cell.append(make(doc, "span", "badge")),
+    update: (cell, job) => {
+      // Styling keys on data-status, never on the text; the text is there for everyone
+      // who cannot tell the colours apart.
+      setAttr(cell.firstElementChild, "data-status", job.status);
+      setText(cell.firstElementChild, capitalized(job.status));
+    },
+  },
+  {
+    field: "file_path",
+    deps: ["file_path"],
+    update: (cell, job) => {
+      setText(cell, job.file_path);
+      setAttr(cell, "title", job.file_path);
+    },
+  },
+  {
+    field: "progress_percent",
+    deps: ["status", "progress_percent", "processed_count", "total_count"],
+    build: (cell, doc) => cell.append(createProgressBar(doc)),
+    update: (cell, job) => updateProgressBar(cell.firstElementChild, job),
+  },
+  {
+    field: "created_at",
+    deps: ["created_at"],
+    build: (cell, doc) => cell.append(make(doc, "time")),
+    update: (cell, job) => {
+      const time = cell.firstElementChild;
+      const { text, title: full } = formatTimestamp(job.created_at);
+      setAttr(time, "datetime", job.created_at);
+      setAttr(time, "title", full || null);
+      setText(time, text);
+    },
+  },
+  {
+    field: "duration_seconds",
+    deps: ["status", "started_at", "completed_at", "duration_seconds"],
+    update: (cell, job, nowMs) => setText(cell, durationText(job, nowMs)),
+  },
+];
+
+/** The jobs table body and its rows, by job id. */
+export class JobsTable {
+  /**
+   * @param {HTMLTableSectionElement} tbody  the (empty) <tbody> to fill
+   * @param {{now?: () => number}} [options]  clock for elapsed times (tests may pass their own)
+   */
+  constructor(tbody, { now = () => Date.now() } = {}) {
+    this.tbody = tbody;
+    this.now = now;
+    /** @type {Map<string, Row>} */
+    this.rows = new Map();
+  }
+
+  /**
+   * Apply a diff from {@link import("./job_diff.js").diffJobs}: remove, update, insert
+   * and reorder rows. Does nothing at all for an empty diff.
+   *
+   * @param {JobsDiff} diff
+   */
+  apply(diff) {
+    for (const id of diff.removed) {
+      this.rows.get(id)?.tr.remove();
+      this.rows.delete(id);
+    }
+    const now = this.now();
+    for (const [id, fields] of diff.changed) {
+      const row = this.rows.get(id);
+      if (!row) continue;
+      row.job = diff.byId.get(id);
+      for (const cell of CELLS) {
+        if (cell.deps.some((name) => fields.includes(name))) cell.update(row.cells[cell.field], row.job, now);
+      }
+    }
+    for (const id of diff.added) this.rows.set(id, this.createRow(diff.byId.get(id), now));
+    if (diff.added.length || diff.orderChanged) this.arrange(diff.order);
+  }
+
+  /**
+   * Bring the elapsed time of running jobs up to date (once a second); touches nothing else.
+   *
+   * @param {number} [nowMs]
+   */
+  tick(nowMs = this.now()) {
+    for (const row of this.rows.values()) {
+      if (row.job.status === "running") setText(row.cells.duration_seconds, durationText(row.job, nowMs));
+    }
+  }
+
+  /** @returns {boolean} true while some shown job is running (the elapsed time needs ticking) */
+  hasRunning() {
+    for (const row of this.rows.values()) if (row.job.status === "running") return true;
+    return false;
+  }
+
+  /** @returns {number} how many rows are shown */
+  get size() {
+    return this.rows.size;
+  }
+
+  /** Build the row of a new job (not yet in the table). */
+  createRow(job, now) {
+    const doc = this.tbody.ownerDocument;
+    const tr = doc.createElement("tr");
+    tr.dataset.jobId = job.id;
+    const cells = {};
+    for (const cell of CELLS) {
+      const element = doc.createElement(cell.tag ?? "td");
+      element.dataset.field = cell.field;
+      cell.build?.(element, doc);
+      cell.update(element, job, now);
+      cells[cell.field] = element;
+      tr.append(element);
+    }
+    return { tr, cells, job };
+  }
+
+  /**
+   * Put the rows in `order`, moving as few as possible: the longest run already in
+   * order stays, the others are inserted before their successor.
+   *
+   * @param {string[]} order  ids, every one of them in this.rows
+   */
+  arrange(order) {
+    const current = [...this.tbody.children].map((tr) => tr.dataset.jobId);
+    const stable = stableIds(current, order);
+    const active = this.tbody.ownerDocument.activeElement;
+    const hadFocus = active && active !== this.tbody.ownerDocument.body && this.tbody.contains(active);
+    let anchor = null;
+    for (let i = order.length - 1; i >= 0; i -= 1) {
+      const { tr } = this.rows.get(order[i]);
+      if (!stable.has(order[i]) && !(tr.parentNode === this.tbody && tr.nextSibling === anchor)) {
+        this.tbody.insertBefore(tr, anchor);
+      }
+      anchor = tr;
+    }
+    // Moving a node blurs what it contains: give a moved row's link its focus back.
+    if (hadFocus && active.isConnected && this.tbody.ownerDocument.activeElement !== active) {
+      active.focus({ preventScroll: true });
+    }
+  }
+}
