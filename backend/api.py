@@ -7,7 +7,7 @@ and turned into the one JSON error shape by the app's exception handlers.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from anyio import to_thread
@@ -15,14 +15,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from backend import joblog
-from backend.http_json import json_response
+from backend.log_reader import read_log
+from backend.http_json import cached_response, json_response
+from backend.read_cache import ReadCache, cached_read
 from backend.job_views import detail_item, list_item
-from backend.list_query import ParamError, parse_int, parse_list_query, reject_unknown, shown, single
+from backend.list_query import (
+    ListQuery,
+    ParamError,
+    parse_int,
+    parse_list_query,
+    reject_unknown,
+    shown,
+    single,
+)
 from backend.openapi import openapi_document
 from backend.store import JobStore, is_uuid
 
+OPENAPI_BODY = cached_read(0, openapi_document())
+
 LOG_LINES_DEFAULT, LOG_LINES_MAX = 200, 1000
+# How long an answer that also depends on the clock or on files may be reused.
+CLOCK_BOUND_TTL_S = 1.0
 LOG_OFFSET_MAX = 10**12
 
 
@@ -63,20 +76,32 @@ def _not_found(job_id: str) -> ApiError:
     return ApiError(404, f"no job with id {job_id}")
 
 
+def _cache(request: Request) -> ReadCache:
+    return request.app.state.read_cache
+
+
+def _list_page(store: JobStore, query: ListQuery) -> tuple[int, dict[str, Any]]:
+    version, rows, total = store.list_snapshot(query)
+    return version, {
+        "jobs": [list_item(row) for row in rows],
+        "total": total,
+        "limit": query.limit,
+        "offset": query.offset,
+        "has_filters": query.has_filters,
+    }
+
+
+def _list_ttl(query: ListQuery) -> Callable[[Any], float | None]:
+    # A time window also moves with the clock: jobs age out of "since=24h" with no write.
+    return lambda data: CLOCK_BOUND_TTL_S if query.since else None
+
+
 async def list_jobs(request: Request) -> Response:
     """``GET /api/jobs``: one page of jobs, newest first unless ``sort`` says otherwise."""
     query = parse_list_query(_params(request, ("status", "type", "since", "sort", "limit", "offset")))
-    rows, total = await to_thread.run_sync(_store(request).list, query)
-    return json_response(
-        request.headers,
-        {
-            "jobs": [list_item(row) for row in rows],
-            "total": total,
-            "limit": query.limit,
-            "offset": query.offset,
-            "has_filters": query.has_filters,
-        },
-    )
+    store = _store(request)
+    entry = await _cache(request).get(("list", query), lambda: _list_page(store, query), _list_ttl(query))
+    return cached_response(request.headers, entry)
 
 
 def _log_has_content(store: JobStore, job: dict[str, Any]) -> bool:
@@ -86,28 +111,37 @@ def _log_has_content(store: JobStore, job: dict[str, Any]) -> bool:
         return False
 
 
-def _detail(store: JobStore, job_id: str) -> dict[str, Any] | None:
-    job = store.get(job_id)
+def _detail(store: JobStore, job_id: str) -> tuple[int, dict[str, Any] | None]:
+    version, job = store.get_snapshot(job_id)
     if job is None:
-        return None
-    return detail_item(job, has_logs=_log_has_content(store, job))
+        return version, None
+    return version, detail_item(job, has_logs=_log_has_content(store, job))
+
+
+def _detail_ttl(item: dict[str, Any] | None) -> float | None:
+    # has_logs comes from the file system, not the table: a running job's first log line
+    # may land after its last write, so until it has one, its answer is not kept.
+    if item is not None and item["status"] == "running" and not item["has_logs"]:
+        return 0.0
+    return None
 
 
 async def get_job(request: Request) -> Response:
     """``GET /api/jobs/{id}``: every field of one job."""
     _params(request, ())
     job_id = _job_id(request)
-    item = await to_thread.run_sync(_detail, _store(request), job_id)
-    if item is None:
+    store = _store(request)
+    entry = await _cache(request).get(("job", job_id), lambda: _detail(store, job_id), _detail_ttl)
+    if entry.body is None:
         raise _not_found(job_id)
-    return json_response(request.headers, item)
+    return cached_response(request.headers, entry)
 
 
 def _logs(store: JobStore, job_id: str, offset: int | None, lines: int) -> dict[str, Any] | None:
     job = store.get(job_id)
     if job is None:
         return None
-    part = joblog.read_log(store.log_path(job), offset, lines)
+    part = read_log(store.log_path(job), offset, lines)
     return {
         "job_id": job_id,
         "lines": part.lines,
@@ -134,15 +168,15 @@ async def get_job_logs(request: Request) -> Response:
 
 
 async def polling_config(request: Request) -> Response:
-    """``GET /api/config/polling``: the server's polling settings."""
+    """``GET /api/config/polling``: the server's polling settings (fixed at start-up)."""
     _params(request, ())
-    return json_response(request.headers, request.app.state.polling.as_api())
+    return cached_response(request.headers, request.app.state.polling_body)
 
 
 async def openapi(request: Request) -> Response:
     """``GET /api/openapi.json``: the OpenAPI 3.1 document of this API."""
     _params(request, ())
-    return json_response(request.headers, openapi_document())
+    return cached_response(request.headers, OPENAPI_BODY)
 
 
 async def healthz(request: Request) -> Response:

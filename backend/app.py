@@ -26,6 +26,7 @@ from backend import api
 from backend.database import StoreUnavailable
 from backend.http_json import error_response, unavailable_response
 from backend.list_query import ParamError
+from backend.read_cache import ReadCache, cached_read
 from backend.security import API_CSP, COMMON_HEADERS, SecurityHeadersMiddleware, is_api_path
 from backend.settings import ServerSettings
 from backend.static import DistFiles
@@ -154,7 +155,9 @@ def create_app(settings: ServerSettings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.store = store
+    app.state.read_cache = ReadCache(store.version_now)
     app.state.polling = settings.polling
+    app.state.polling_body = cached_read(0, settings.polling.as_api())
     app.state.settings = settings
     app.state.worker = worker
     return app

@@ -82,7 +82,7 @@ class Database:
                 raise (_unavailable(error) or error) from error
             raise
 
-    def _connect(self, *, readonly: bool) -> sqlite3.Connection:
+    def _connect(self, *, readonly: bool, busy_timeout_ms: int | None = None) -> sqlite3.Connection:
         if readonly:
             conn = sqlite3.connect(
                 f"{self.path.resolve().as_uri()}?mode=ro",
@@ -99,23 +99,33 @@ class Database:
                 timeout=self.busy_timeout_ms / 1000,
             )
         conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        timeout = self.busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
         return conn
 
-    def _reader(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
+    def _reader(self, *, immediate: bool = False) -> sqlite3.Connection:
+        slot = "immediate" if immediate else "conn"
+        conn = getattr(self._local, slot, None)
         if conn is None:
-            conn = self._connect(readonly=True)
-            self._local.conn = conn
+            conn = self._connect(readonly=True, busy_timeout_ms=0 if immediate else None)
+            setattr(self._local, slot, conn)
             with self._readers_lock:
                 self._readers.append(conn)
         return conn
 
-    def read(self, fn: Callable[..., T], *args: Any) -> T:
+    def read_immediate(self, fn: Callable[..., T], *args: Any) -> T:
+        """Like :meth:`read`, but never waits for a lock: StoreUnavailable at once instead.
+
+        For tiny reads (a single-row lookup) from the event loop itself, where a thread
+        hop would cost more than the read and a wait would stall every request.
+        """
+        return self.read(fn, *args, _immediate=True)
+
+    def read(self, fn: Callable[..., T], *args: Any, _immediate: bool = False) -> T:
         """Run ``fn(conn, *args)`` in one read transaction (a consistent snapshot)."""
         assert not self._closed, "database is closed"
         try:
-            conn = self._reader()
+            conn = self._reader(immediate=_immediate)
             conn.execute("BEGIN")
             try:
                 return fn(conn, *args)

@@ -66,6 +66,14 @@ def json_response(request_headers: Headers, data: Any, status_code: int = 200) -
     return Response(body, status_code=status_code, headers=headers, media_type=JSON_TYPE)
 
 
+def cached_response(request_headers: Headers, entry: Any) -> Response:
+    """Given request headers and a kept answer (body + ETag), return it or a 304."""
+    headers = api_headers({"ETag": entry.etag})
+    if etag_matches(request_headers.get("if-none-match"), entry.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(entry.body, headers=headers, media_type=JSON_TYPE)
+
+
 def error_response(status_code: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     """Given a status and a message, return the API's one error shape."""
     return Response(

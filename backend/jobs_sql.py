@@ -59,8 +59,21 @@ def list_jobs(
         f"SELECT * FROM jobs{where} ORDER BY {_ORDER_BY[query.sort]} LIMIT ? OFFSET ?",
         [*args, query.limit, query.offset],
     ).fetchall()
-    total = conn.execute(f"SELECT COUNT(*) FROM jobs{where}", args).fetchone()[0]
-    return [dict(r) for r in rows], int(total)
+    return [dict(r) for r in rows], count_jobs(conn, query, since_cutoff)
+
+
+def count_jobs(conn: sqlite3.Connection, query: ListQuery, since_cutoff: str | None) -> int:
+    """Given a validated query, return how many jobs match it.
+
+    Without a time window the answer comes from ``job_counts`` (a few rows whatever the
+    table's size); with one, the created_at index is walked over the window only.
+    """
+    where, args = _where(query, since_cutoff)
+    if since_cutoff is not None:
+        return int(conn.execute(f"SELECT COUNT(*) FROM jobs{where}", args).fetchone()[0])
+    # Same status/job_type conditions, on the counts table that has those columns too.
+    total = conn.execute(f"SELECT COALESCE(SUM(n), 0) FROM job_counts{where}", args).fetchone()[0]
+    return int(total)
 
 
 def get_job(conn: sqlite3.Connection, job_id: str) -> Row | None:

@@ -87,6 +87,50 @@ MIGRATIONS: list[list[str]] = [
     ],
 ]
 
+# 3: counts per (status, job_type), kept by triggers whichever process writes, so that a
+# listing's total costs a handful of rows instead of a scan of the whole table.
+MIGRATIONS.append(
+    [
+        """
+        CREATE TABLE IF NOT EXISTS job_counts (
+            status TEXT NOT NULL,
+            job_type TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (status, job_type)
+        ) WITHOUT ROWID
+        """,
+        "DELETE FROM job_counts",
+        """
+        INSERT INTO job_counts (status, job_type, n)
+        SELECT status, job_type, COUNT(*) FROM jobs GROUP BY status, job_type
+        """,
+        """
+        CREATE TRIGGER IF NOT EXISTS job_counts_insert AFTER INSERT ON jobs
+        BEGIN
+            INSERT INTO job_counts (status, job_type, n) VALUES (NEW.status, NEW.job_type, 1)
+            ON CONFLICT (status, job_type) DO UPDATE SET n = n + 1;
+        END
+        """,
+        """
+        CREATE TRIGGER IF NOT EXISTS job_counts_delete AFTER DELETE ON jobs
+        BEGIN
+            UPDATE job_counts SET n = n - 1
+             WHERE status = OLD.status AND job_type = OLD.job_type;
+        END
+        """,
+        """
+        CREATE TRIGGER IF NOT EXISTS job_counts_update AFTER UPDATE OF status, job_type ON jobs
+        WHEN OLD.status IS NOT NEW.status OR OLD.job_type IS NOT NEW.job_type
+        BEGIN
+            UPDATE job_counts SET n = n - 1
+             WHERE status = OLD.status AND job_type = OLD.job_type;
+            INSERT INTO job_counts (status, job_type, n) VALUES (NEW.status, NEW.job_type, 1)
+            ON CONFLICT (status, job_type) DO UPDATE SET n = n + 1;
+        END
+        """,
+    ]
+)
+
 LATEST = len(MIGRATIONS)
 
 

@@ -59,21 +59,41 @@ class JobStore:
 
     def list(self, query: ListQuery, *, now: datetime | None = None) -> tuple[list[Row], int]:
         """Given a validated query, return (the page of rows, total matching rows)."""
+        _, rows, total = self.list_snapshot(query, now=now)
+        return rows, total
+
+    def list_snapshot(
+        self, query: ListQuery, *, now: datetime | None = None
+    ) -> tuple[int, list[Row], int]:
+        """Like :meth:`list`, with the data version of the same snapshot first."""
         cutoff = None
         if query.since is not None:
             moment = now or datetime.now(timezone.utc)
             cutoff = to_iso(moment - timedelta(seconds=SINCE_WINDOWS[query.since]))
-        return self.db.read(jobs_sql.list_jobs, query, cutoff)
+        return self.db.read(
+            lambda conn: (jobs_sql.data_version(conn), *jobs_sql.list_jobs(conn, query, cutoff))
+        )
 
     def get(self, job_id: str) -> Row | None:
         """Given a job id, return its row, or None if there is no such job."""
+        return self.get_snapshot(job_id)[1]
+
+    def get_snapshot(self, job_id: str) -> tuple[int, Row | None]:
+        """Like :meth:`get`, with the data version of the same snapshot first."""
         if not is_uuid(job_id):
-            return None
-        return self.db.read(jobs_sql.get_job, job_id)
+            return self.version(), None
+        return self.db.read(lambda conn: (jobs_sql.data_version(conn), jobs_sql.get_job(conn, job_id)))
 
     def version(self) -> int:
         """Return the change counter that every write to the jobs table moves."""
         return self.db.read(jobs_sql.data_version)
+
+    def version_now(self) -> int:
+        """Like :meth:`version`, but never waits: StoreUnavailable at once if locked.
+
+        Cheap enough (one single-row read) to call on the event loop for every request.
+        """
+        return self.db.read_immediate(jobs_sql.data_version)
 
     def log_path(self, job: Row) -> Path:
         """Given a job row, return its log file's path.

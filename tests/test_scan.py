@@ -15,7 +15,8 @@ import pytest
 
 from backend.containers import is_media_file, sniff_container
 from backend.job_context import JobCancelled, JobContext, JobFailed, WorkerStopping
-from backend.joblog import JobLog, read_log
+from backend.joblog import JobLog
+from backend.log_reader import read_log
 from backend.sample_library import main as sample_library_main
 from backend.sample_library import make_library
 from backend.scan import HEAD_BYTES, fingerprint, run_scan

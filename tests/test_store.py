@@ -776,3 +776,41 @@ def test_data_written_by_other_processes_is_as_real(store: JobStore) -> None:
     assert store.get(job_id) is not None
     assert store.claim(os.getpid(), ("scan",))["id"] == job_id  # type: ignore[index]
     assert store.finish(job_id, "completed") is True
+
+
+def test_totals_match_the_table_after_any_mix_of_writes(store: JobStore) -> None:
+    """Every listing's total equals a real COUNT(*), after the store's own writes and
+    inserts, updates and deletes by another process."""
+    import itertools
+    import random
+
+    from backend.job_states import JOB_TYPES, STATUSES
+
+    rng = random.Random(7)
+    ids = [store.create(f"/m/{i}", rng.choice(JOB_TYPES))["id"] for i in range(120)]
+    while store.claim(PID, ("scan", "move")) is not None:
+        pass
+    for job_id in ids[:30]:
+        store.cancel(job_id)
+    with other_writer(store.data_dir) as conn:
+        for job_id in ids[30:60]:
+            conn.execute(
+                "UPDATE jobs SET status = ?, job_type = ? WHERE id = ?",
+                (rng.choice(STATUSES), rng.choice(JOB_TYPES), job_id),
+            )
+        conn.execute("DELETE FROM jobs WHERE id IN (?, ?, ?)", tuple(ids[60:63]))
+        conn.execute(
+            "INSERT INTO jobs (id, file_path, job_type, status, created_at)"
+            " VALUES ('0b7e2b5e-8f4f-4d3c-9a51-2f1f5b8f0c11', '/x', 'prune', 'failed', '2026-01-01T00:00:00Z')"
+        )
+    with other_writer(store.data_dir) as conn:
+        actual = dict(
+            ((s, t), n)
+            for s, t, n in conn.execute("SELECT status, job_type, COUNT(*) FROM jobs GROUP BY 1, 2")
+        )
+    for statuses, types in itertools.product([(), ("failed",), ("queued", "running")], [(), ("scan",), ("move", "prune")]):
+        expected = sum(
+            n for (s, t), n in actual.items() if (not statuses or s in statuses) and (not types or t in types)
+        )
+        _, total = store.list(ListQuery(statuses=statuses, types=types))
+        assert total == expected, (statuses, types)

@@ -22,7 +22,7 @@ import pytest
 from backend import worker as worker_module
 from backend.database import StoreUnavailable
 from backend.job_context import JobContext, JobFailed
-from backend.joblog import read_log
+from backend.log_reader import read_log
 from backend.sample_library import make_library
 from backend.store import DB_FILENAME, JobStore
 from backend.timeutil import parse_iso, to_iso

@@ -1,0 +1,143 @@
+"""Answers of the read endpoints, kept until the jobs data changes.
+
+Every write to the jobs table, by any process, moves the store's change counter (a
+trigger). An entry records the counter value of the snapshot it was computed from, so
+"has anything changed?" is one single-row read, and an unchanged poll — the common case
+when many tabs poll every few seconds — is answered without running its query:
+a 304 when the client's ETag matches, the kept body otherwise. Identical requests
+between two changes are computed once, however many clients ask, and concurrent misses
+for one request share a single computation.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from anyio import to_thread
+
+from backend.database import StoreUnavailable
+from backend.http_json import encode, etag_of
+
+MAX_ENTRIES = 1024
+
+
+@dataclass(frozen=True)
+class CachedRead:
+    """One computed answer: the data version it reflects, until when it may be reused,
+    and its encoded body and ETag (both None when the thing asked for does not exist)."""
+
+    version: int
+    expires_at: float
+    body: bytes | None
+    etag: str | None
+
+
+def cached_read(version: int, data: Any, expires_at: float = math.inf) -> CachedRead:
+    """Given data (None for "not found"), return its CachedRead with the body encoded.
+
+    >>> cached_read(3, {"a": 1}).body
+    b'{"a":1}'
+    """
+    if data is None:
+        return CachedRead(version, expires_at, None, None)
+    body = encode(data)
+    return CachedRead(version, expires_at, body, etag_of(body))
+
+
+class _Pending:
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.result: CachedRead | None = None
+        self.error: BaseException | None = None
+
+
+class ReadCache:
+    """Keeps the most recently used answers, each valid while the data version holds.
+
+    ``current_version`` must be cheap and must not wait (it runs on the event loop);
+    when it cannot answer (the store is busy) the cache recomputes rather than guess.
+    """
+
+    def __init__(
+        self,
+        current_version: Callable[[], int],
+        *,
+        max_entries: int = MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._current_version = current_version
+        self._entries: OrderedDict[Hashable, CachedRead] = OrderedDict()
+        self._pending: dict[Hashable, _Pending] = {}
+        self._max = max_entries
+        self._clock = clock
+        self.hits = 0
+        self.misses = 0
+
+    def _version(self) -> int | None:
+        try:
+            return self._current_version()
+        except StoreUnavailable:
+            return None
+
+    async def get(
+        self,
+        key: Hashable,
+        compute: Callable[[], tuple[int, Any]],
+        ttl: Callable[[Any], float | None] = lambda data: None,
+    ) -> CachedRead:
+        """Return the answer for ``key``: kept if its version is current, else computed.
+
+        ``compute()`` runs in a worker thread and returns ``(version, data)`` read in one
+        snapshot (data None: not found). ``ttl(data)`` may bound an answer's life in
+        seconds, for answers that also depend on the clock or on files.
+        """
+        version = self._version()
+        entry = self._entries.get(key)
+        if (
+            entry is not None
+            and version is not None
+            and entry.version == version
+            and self._clock() < entry.expires_at
+        ):
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry
+        pending = self._pending.get(key)
+        if pending is not None:  # someone is computing this very answer: share it
+            await pending.done.wait()
+            if pending.error is not None:
+                raise pending.error
+            assert pending.result is not None
+            return pending.result
+        self.misses += 1
+        pending = self._pending[key] = _Pending()
+        try:
+            pending.result = await to_thread.run_sync(self._compute, compute, ttl)
+            self._keep(key, pending.result)
+            return pending.result
+        except BaseException as error:
+            pending.error = error
+            raise
+        finally:
+            del self._pending[key]
+            pending.done.set()
+
+    def _compute(
+        self, compute: Callable[[], tuple[int, Any]], ttl: Callable[[Any], float | None]
+    ) -> CachedRead:
+        started = self._clock()
+        version, data = compute()
+        seconds = ttl(data)
+        return cached_read(version, data, math.inf if seconds is None else started + seconds)
+
+    def _keep(self, key: Hashable, entry: CachedRead) -> None:
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
