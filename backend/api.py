@@ -16,8 +16,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from backend.log_reader import read_log
-from backend.http_json import cached_response, json_response
-from backend.read_cache import ReadCache, cached_read
+from backend.http_json import JsonBody, json_body, json_response
+from backend.read_cache import CachedRead, ReadCache
 from backend.job_views import detail_item, list_item
 from backend.list_query import (
     ListQuery,
@@ -31,7 +31,7 @@ from backend.list_query import (
 from backend.openapi import openapi_document
 from backend.store import JobStore, is_uuid
 
-OPENAPI_BODY = cached_read(0, openapi_document())
+OPENAPI_BODY = json_body(openapi_document())
 
 LOG_LINES_DEFAULT, LOG_LINES_MAX = 200, 1000
 # How long an answer that also depends on the clock or on files may be reused.
@@ -80,6 +80,14 @@ def _cache(request: Request) -> ReadCache:
     return request.app.state.read_cache
 
 
+def _answer(request: Request, key: tuple[str, Any], entry: CachedRead) -> Response:
+    """Respond with a kept answer, and let the revalidation fast path find it next time
+    by the request's raw path and query."""
+    assert entry.answer is not None
+    _cache(request).alias((request.scope["path"], request.scope["query_string"]), key)
+    return json_response(request.headers, entry.answer)
+
+
 def _list_page(store: JobStore, query: ListQuery) -> tuple[int, dict[str, Any]]:
     version, rows, total = store.list_snapshot(query)
     return version, {
@@ -101,7 +109,7 @@ async def list_jobs(request: Request) -> Response:
     query = parse_list_query(_params(request, ("status", "type", "since", "sort", "limit", "offset")))
     store = _store(request)
     entry = await _cache(request).get(("list", query), lambda: _list_page(store, query), _list_ttl(query))
-    return cached_response(request.headers, entry)
+    return _answer(request, ("list", query), entry)
 
 
 def _log_has_content(store: JobStore, job: dict[str, Any]) -> bool:
@@ -132,23 +140,25 @@ async def get_job(request: Request) -> Response:
     job_id = _job_id(request)
     store = _store(request)
     entry = await _cache(request).get(("job", job_id), lambda: _detail(store, job_id), _detail_ttl)
-    if entry.body is None:
+    if entry.answer is None:
         raise _not_found(job_id)
-    return cached_response(request.headers, entry)
+    return _answer(request, ("job", job_id), entry)
 
 
-def _logs(store: JobStore, job_id: str, offset: int | None, lines: int) -> dict[str, Any] | None:
+def _logs(store: JobStore, job_id: str, offset: int | None, lines: int) -> JsonBody | None:
     job = store.get(job_id)
     if job is None:
         return None
     part = read_log(store.log_path(job), offset, lines)
-    return {
-        "job_id": job_id,
-        "lines": part.lines,
-        "total_lines": part.total_lines,
-        "offset": part.offset,
-        "has_more": part.has_more,
-    }
+    return json_body(
+        {
+            "job_id": job_id,
+            "lines": part.lines,
+            "total_lines": part.total_lines,
+            "offset": part.offset,
+            "has_more": part.has_more,
+        }
+    )
 
 
 async def get_job_logs(request: Request) -> Response:
@@ -170,19 +180,19 @@ async def get_job_logs(request: Request) -> Response:
 async def polling_config(request: Request) -> Response:
     """``GET /api/config/polling``: the server's polling settings (fixed at start-up)."""
     _params(request, ())
-    return cached_response(request.headers, request.app.state.polling_body)
+    return json_response(request.headers, request.app.state.polling_body)
 
 
 async def openapi(request: Request) -> Response:
     """``GET /api/openapi.json``: the OpenAPI 3.1 document of this API."""
     _params(request, ())
-    return cached_response(request.headers, OPENAPI_BODY)
+    return json_response(request.headers, OPENAPI_BODY)
 
 
 async def healthz(request: Request) -> Response:
     """``GET /healthz``: 200 when the store answers, 503 otherwise."""
     version = await to_thread.run_sync(_store(request).version)
-    return json_response(request.headers, {"status": "ok", "data_version": version})
+    return json_response(request.headers, json_body({"status": "ok", "data_version": version}))
 
 
 async def api_not_found(request: Request) -> Response:

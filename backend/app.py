@@ -17,7 +17,6 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount
@@ -26,7 +25,9 @@ from backend import api
 from backend.database import StoreUnavailable
 from backend.http_json import error_response, unavailable_response
 from backend.list_query import ParamError
-from backend.read_cache import ReadCache, cached_read
+from backend.http_json import json_body
+from backend.read_cache import ReadCache
+from backend.revalidation import RevalidationFastPath
 from backend.security import API_CSP, COMMON_HEADERS, SecurityHeadersMiddleware, is_api_path
 from backend.settings import ServerSettings
 from backend.static import DistFiles
@@ -128,7 +129,11 @@ def create_app(settings: ServerSettings) -> Starlette:
         # Hashed assets cached forever, pages revalidated; see backend/static.py.
         routes.append(Mount("/", app=DistFiles(settings.dist), name="dist"))
 
-    middleware = [Middleware(SecurityHeadersMiddleware)]
+    read_cache = ReadCache(store.version_now)
+    middleware = [
+        Middleware(RevalidationFastPath, cache=read_cache),
+        Middleware(SecurityHeadersMiddleware),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -140,7 +145,6 @@ def create_app(settings: ServerSettings) -> Starlette:
                 max_age=600,
             )
         )
-    middleware.append(Middleware(GZipMiddleware, minimum_size=1024))
 
     app = Starlette(
         routes=routes,
@@ -155,9 +159,9 @@ def create_app(settings: ServerSettings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.store = store
-    app.state.read_cache = ReadCache(store.version_now)
+    app.state.read_cache = read_cache
     app.state.polling = settings.polling
-    app.state.polling_body = cached_read(0, settings.polling.as_api())
+    app.state.polling_body = json_body(settings.polling.as_api())
     app.state.settings = settings
     app.state.worker = worker
     return app

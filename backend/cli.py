@@ -117,6 +117,10 @@ def _add(
 
 
 def _data_dir_option(parser: argparse.ArgumentParser) -> None:
+    # Every command has a data directory, so the options all commands share live here.
+    _add(parser, "--log-level", "JOBDASH_LOG_LEVEL", default="info",
+         choices=["debug", "info", "warning", "error"],
+         help="how much to log (default: info; debug also logs every request)")
     _add(
         parser,
         "--data-dir",
@@ -162,8 +166,6 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: jobdash serve & jobdash scan ~/Media --wait",
     )
     parser.add_argument("--version", action="version", version=f"jobdash {__version__}")
-    _add(parser, "--log-level", "JOBDASH_LOG_LEVEL", default="info",
-         choices=["debug", "info", "warning", "error"], help="how much to log (default: info)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     serve = commands.add_parser(

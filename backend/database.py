@@ -114,18 +114,24 @@ class Database:
         return conn
 
     def read_immediate(self, fn: Callable[..., T], *args: Any) -> T:
-        """Like :meth:`read`, but never waits for a lock: StoreUnavailable at once instead.
+        """Run a single-statement ``fn(conn, *args)`` that never waits for a lock:
+        StoreUnavailable at once instead.
 
         For tiny reads (a single-row lookup) from the event loop itself, where a thread
-        hop would cost more than the read and a wait would stall every request.
+        hop would cost more than the read and a wait would stall every request. One
+        statement is its own snapshot, so no transaction is opened around it.
         """
-        return self.read(fn, *args, _immediate=True)
+        assert not self._closed, "database is closed"
+        try:
+            return fn(self._reader(immediate=True), *args)
+        except sqlite3.Error as error:
+            raise (_unavailable(error) or error) from error
 
-    def read(self, fn: Callable[..., T], *args: Any, _immediate: bool = False) -> T:
+    def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` in one read transaction (a consistent snapshot)."""
         assert not self._closed, "database is closed"
         try:
-            conn = self._reader(immediate=_immediate)
+            conn = self._reader()
             conn.execute("BEGIN")
             try:
                 return fn(conn, *args)

@@ -22,7 +22,7 @@ import anyio
 from anyio import to_thread
 
 from backend.database import StoreUnavailable
-from backend.http_json import encode, etag_of
+from backend.http_json import JsonBody, json_body
 
 MAX_ENTRIES = 1024
 
@@ -30,24 +30,11 @@ MAX_ENTRIES = 1024
 @dataclass(frozen=True)
 class CachedRead:
     """One computed answer: the data version it reflects, until when it may be reused,
-    and its encoded body and ETag (both None when the thing asked for does not exist)."""
+    and its prepared body (None when the thing asked for does not exist)."""
 
     version: int
     expires_at: float
-    body: bytes | None
-    etag: str | None
-
-
-def cached_read(version: int, data: Any, expires_at: float = math.inf) -> CachedRead:
-    """Given data (None for "not found"), return its CachedRead with the body encoded.
-
-    >>> cached_read(3, {"a": 1}).body
-    b'{"a":1}'
-    """
-    if data is None:
-        return CachedRead(version, expires_at, None, None)
-    body = encode(data)
-    return CachedRead(version, expires_at, body, etag_of(body))
+    answer: JsonBody | None
 
 
 class _Pending:
@@ -73,6 +60,7 @@ class ReadCache:
     ) -> None:
         self._current_version = current_version
         self._entries: OrderedDict[Hashable, CachedRead] = OrderedDict()
+        self._aliases: OrderedDict[Hashable, Hashable] = OrderedDict()
         self._pending: dict[Hashable, _Pending] = {}
         self._max = max_entries
         self._clock = clock
@@ -84,6 +72,31 @@ class ReadCache:
             return self._current_version()
         except StoreUnavailable:
             return None
+
+    def _current(self, entry: CachedRead | None) -> bool:
+        if entry is None or self._clock() >= entry.expires_at:
+            return False
+        version = self._version()
+        return version is not None and entry.version == version
+
+    def alias(self, raw: Hashable, key: Hashable) -> None:
+        """Remember that the raw request ``raw`` (path and query bytes) asks for ``key``."""
+        self._aliases[raw] = key
+        self._aliases.move_to_end(raw)
+        while len(self._aliases) > self._max:
+            self._aliases.popitem(last=False)
+
+    def peek(self, raw: Hashable) -> CachedRead | None:
+        """Given a raw request seen before, return its kept answer if still current.
+
+        Never computes: this is the revalidation fast path's lookup.
+        """
+        key = self._aliases.get(raw)
+        entry = self._entries.get(key) if key is not None else None
+        if not self._current(entry):
+            return None
+        self.hits += 1
+        return entry
 
     async def get(
         self,
@@ -97,14 +110,9 @@ class ReadCache:
         snapshot (data None: not found). ``ttl(data)`` may bound an answer's life in
         seconds, for answers that also depend on the clock or on files.
         """
-        version = self._version()
         entry = self._entries.get(key)
-        if (
-            entry is not None
-            and version is not None
-            and entry.version == version
-            and self._clock() < entry.expires_at
-        ):
+        if self._current(entry):
+            assert entry is not None
             self._entries.move_to_end(key)
             self.hits += 1
             return entry
@@ -134,7 +142,8 @@ class ReadCache:
         started = self._clock()
         version, data = compute()
         seconds = ttl(data)
-        return cached_read(version, data, math.inf if seconds is None else started + seconds)
+        expires_at = math.inf if seconds is None else started + seconds
+        return CachedRead(version, expires_at, None if data is None else json_body(data))
 
     def _keep(self, key: Hashable, entry: CachedRead) -> None:
         self._entries[key] = entry

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COMMON_HEADERS: tuple[tuple[str, str], ...] = (
@@ -16,6 +15,19 @@ COMMON_HEADERS: tuple[tuple[str, str], ...] = (
 # (written by the build); the header adds what a <meta> cannot express.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 PAGE_CSP = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+
+def raw_headers(pairs: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:
+    """Given header pairs, return them as ASGI raw headers (lower-case names).
+
+    >>> raw_headers((("X-Frame-Options", "DENY"),))
+    [(b'x-frame-options', b'DENY')]
+    """
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
+
+
+API_HEADERS = raw_headers((*COMMON_HEADERS, ("Content-Security-Policy", API_CSP)))
+PAGE_HEADERS = raw_headers((*COMMON_HEADERS, ("Content-Security-Policy", PAGE_CSP)))
 
 
 def is_api_path(path: str) -> bool:
@@ -37,14 +49,14 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = API_CSP if is_api_path(scope["path"]) else PAGE_CSP
+        extra = API_HEADERS if is_api_path(scope["path"]) else PAGE_HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in COMMON_HEADERS:
-                    headers.setdefault(name, value)
-                headers.setdefault("Content-Security-Policy", csp)
+                # Raw list edits: this runs on every response, polls included.
+                headers = message.setdefault("headers", [])
+                present = {name.lower() for name, _ in headers}
+                headers.extend(pair for pair in extra if pair[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -20,6 +20,8 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
+from backend.http_json import accepts_gzip
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 ASSETS_DIR = "assets"
@@ -37,24 +39,6 @@ def cache_control(path: str, status_code: int) -> str:
     parts = path.replace(os.sep, "/").split("/")
     hashed = parts[0] == ASSETS_DIR and len(parts) > 1 and HASHED_NAME.search(parts[-1])
     return IMMUTABLE if hashed and status_code in (200, 206, 304) else REVALIDATE
-
-
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Given an Accept-Encoding header, return True if it accepts gzip.
-
-    >>> accepts_gzip("gzip, deflate, br"), accepts_gzip("gzip;q=0, br"), accepts_gzip("*")
-    (True, False, True)
-    """
-    for item in accept_encoding.split(","):
-        coding, _, params = item.strip().partition(";")
-        if coding.strip().lower() not in ("gzip", "*"):
-            continue
-        quality = params.strip().lower().removeprefix("q=").strip() if params else "1"
-        try:
-            return float(quality) > 0
-        except ValueError:
-            return False
-    return False
 
 
 class DistFiles(StaticFiles):

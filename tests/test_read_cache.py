@@ -61,7 +61,7 @@ def test_an_unchanged_version_reuses_the_answer_without_computing() -> None:
         assert source.computed == 1 and cache.hits == 100
         source.version = 2
         second = await cache.get("k", source.compute)
-        assert second.body == b'{"n":2}' and second.etag != first.etag
+        assert second.answer.body == b'{"n":2}' and second.answer.etag != first.answer.etag
         assert source.computed == 2
 
     run(main)

@@ -15,7 +15,8 @@ from apiclient import running_api
 from test_build import make_frontend
 
 from backend.frontend_build import build
-from backend.static import IMMUTABLE, accepts_gzip, cache_control
+from backend.http_json import accepts_gzip
+from backend.static import IMMUTABLE, cache_control
 
 IDENTITY = {"Accept-Encoding": "identity"}
 
