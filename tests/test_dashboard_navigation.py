@@ -219,3 +219,22 @@ def test_row_links_carry_the_job_id(dash: Dashboard) -> None:
     link = dash.cell(job, "id").locator("a")
     expect(link).to_have_text(job[:8])
     expect(link).to_have_attribute("href", f"job.html?id={job}")
+
+
+def test_row_links_carry_the_list_view_and_the_detail_page_leads_back_to_it(dash: Dashboard) -> None:
+    """A row link keeps the list's filters and sort in `from`; they follow a filter change
+    without re-rendering the row; the detail page's back link returns to that same view."""
+    job = running_job(dash.store, "/media/x", processed=1, total=2)
+    dash.open("?status=running&sort=status")
+    link = dash.cell(job, "id").locator("a")
+    expect(link).to_have_attribute("href", f"job.html?id={job}&from=status%3Drunning%26sort%3Dstatus")
+    dash.tag_rows()
+    dash.page.select_option("select[name=type]", "scan")
+    expect(link).to_have_attribute(
+        "href", f"job.html?id={job}&from=status%3Drunning%26type%3Dscan%26sort%3Dstatus"
+    )
+    assert dash.same_rows() == {job: True}
+    link.click()
+    dash.page.wait_for_url("**/job.html?**")
+    back = dash.page.locator("#back-link")
+    expect(back).to_have_attribute("href", "./?status=running&type=scan&sort=status")

@@ -169,6 +169,7 @@ export class Dashboard {
 
   /** Bring the filter controls, sort headers and links in line with the state. */
   syncControls() {
+    this.table.setListQuery(urlState.writeParams(this.state, this.vocab).toString());
     const { form } = this.el;
     for (const name of FILTERS) {
       const select = form.elements.namedItem(name);

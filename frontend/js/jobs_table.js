@@ -30,6 +30,20 @@ function durationText(job, nowMs) {
   return typeof job.duration_seconds === "number" ? formatDuration(job.duration_seconds) : "—";
 }
 
+/**
+ * The detail page's address for a job; the list's own query rides along in `from`, so
+ * the detail page's "back to the list" returns to the same view.
+ *
+ * @param {string} id
+ * @param {string} listQuery  the list's query string without "?" ("" for the default view)
+ * @returns {string}
+ */
+export function jobHref(id, listQuery = "") {
+  const params = new URLSearchParams({ id });
+  if (listQuery) params.set("from", listQuery);
+  return `job.html?${params}`;
+}
+
 // Each shown cell: its data-field (the API field it stands for), the fields it depends
 // on, how to build it once and how to bring it up to date. Updates go through setText /
 // setAttr, which write only what differs.
@@ -42,9 +56,9 @@ const CELLS = [
       cell.setAttribute("scope", "row");
       cell.append(make(doc, "a", "job-link"));
     },
-    update: (cell, job) => {
+    update: (cell, job, now, listQuery) => {
       const link = cell.firstElementChild;
-      setAttr(link, "href", `job.html?${new URLSearchParams({ id: job.id })}`);
+      setAttr(link, "href", jobHref(job.id, listQuery));
       setAttr(link, "title", job.id);
       setText(link, String(job.id).slice(0, SHORT_ID));
     },
@@ -109,6 +123,20 @@ export class JobsTable {
     this.now = now;
     /** @type {Map<string, Row>} */
     this.rows = new Map();
+    this.listQuery = "";
+  }
+
+  /**
+   * Set the list's query that row links carry (see {@link jobHref}); rewrites the
+   * links only when it changed.
+   *
+   * @param {string} query
+   */
+  setListQuery(query) {
+    if (query === this.listQuery) return;
+    this.listQuery = query;
+    const idCell = CELLS.find((cell) => cell.field === "id");
+    for (const row of this.rows.values()) idCell.update(row.cells.id, row.job, this.now(), query);
   }
 
   /**
@@ -128,7 +156,9 @@ export class JobsTable {
       if (!row) continue;
       row.job = diff.byId.get(id);
       for (const cell of CELLS) {
-        if (cell.deps.some((name) => fields.includes(name))) cell.update(row.cells[cell.field], row.job, now);
+        if (cell.deps.some((name) => fields.includes(name))) {
+          cell.update(row.cells[cell.field], row.job, now, this.listQuery);
+        }
       }
     }
     for (const id of diff.added) this.rows.set(id, this.createRow(diff.byId.get(id), now));
@@ -167,7 +197,7 @@ export class JobsTable {
       const element = doc.createElement(cell.tag ?? "td");
       element.dataset.field = cell.field;
       cell.build?.(element, doc);
-      cell.update(element, job, now);
+      cell.update(element, job, now, this.listQuery);
       cells[cell.field] = element;
       tr.append(element);
     }

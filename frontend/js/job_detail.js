@@ -1,0 +1,191 @@
+// The detail page's view of one job: every JobDetailItem field in its own
+// [data-field="<API field name>"] element, kept up to date by targeted updates. A new
+// version of the job rewrites only the elements that show a changed field, through the
+// write-if-different helpers, so a poll that changes nothing changes nothing on the page.
+// The progress bar is progress_bar.js's, the same as on the dashboard rows.
+
+import { changedFields } from "./job_diff.js";
+import { setAttr, setText } from "./dom_write.js";
+import { formatTimestamp, MISSING } from "./format.js";
+import { progressInput, progressSentence } from "./job_progress.js";
+import { timingView } from "./job_time.js";
+import { createProgressBar, updateProgressBar } from "./progress_bar.js";
+
+/** @typedef {Object<string, unknown>} Job  a JobDetailItem as the API returns it */
+
+function capitalized(text) {
+  const value = String(text ?? "");
+  return value ? value[0].toUpperCase() + value.slice(1) : "";
+}
+
+function textOr(value) {
+  return value === null || value === undefined || value === "" ? MISSING : String(value);
+}
+
+function writeTime(element, iso) {
+  const { text, title } = formatTimestamp(iso);
+  setAttr(element, "datetime", typeof iso === "string" && iso ? iso : null);
+  setAttr(element, "title", title || null);
+  setText(element, text);
+}
+
+// summary_raw is an object: compared by its JSON text, so an unchanged summary is unchanged.
+function comparable(job) {
+  return { ...job, summary_raw: JSON.stringify(job.summary_raw ?? null) };
+}
+
+const PROGRESS_DEPS = ["status", "progress_percent", "processed_count", "total_count", "summary_raw"];
+
+// Each part of the view: the fields it depends on and how to bring it up to date.
+// `el(name)` finds [data-field=name] (or [data-role=name]) inside the view.
+const PARTS = [
+  {
+    deps: ["id", "id_short"],
+    update: (el, job) => {
+      setText(el("id"), textOr(job.id));
+      setText(el("id_short"), textOr(job.id_short ?? String(job.id ?? "").slice(0, 8)));
+    },
+  },
+  {
+    deps: ["job_type"],
+    update: (el, job) => setText(el("job_type"), capitalized(job.job_type)),
+  },
+  {
+    deps: ["status"],
+    update: (el, job, _now, root) => {
+      // Styling keys on data-status, never on the text.
+      setAttr(el("status"), "data-status", job.status);
+      setText(el("status"), capitalized(job.status));
+      setAttr(root, "data-status", job.status);
+    },
+  },
+  {
+    deps: ["file_path"],
+    update: (el, job) => {
+      setText(el("file_path"), textOr(job.file_path));
+      setAttr(el("file_path"), "title", job.file_path ? String(job.file_path) : null);
+    },
+  },
+  { deps: ["priority"], update: (el, job) => setText(el("priority"), textOr(job.priority)) },
+  { deps: ["policy_name"], update: (el, job) => setText(el("policy_name"), textOr(job.policy_name)) },
+  {
+    deps: ["output_path"],
+    update: (el, job) => {
+      setText(el("output_path"), textOr(job.output_path));
+      setAttr(el("output_path"), "data-empty", !job.output_path); // "—" is not a path: no mono
+    },
+  },
+  { deps: ["created_at"], update: (el, job) => writeTime(el("created_at"), job.created_at) },
+  { deps: ["started_at"], update: (el, job) => writeTime(el("started_at"), job.started_at) },
+  { deps: ["completed_at"], update: (el, job) => writeTime(el("completed_at"), job.completed_at) },
+  {
+    deps: ["status", "started_at", "duration_seconds"],
+    update: (el, job, now) => writeTiming(el, job, now),
+  },
+  {
+    deps: PROGRESS_DEPS,
+    update: (el, job) => {
+      updateProgressBar(el("progress_percent").firstElementChild, progressInput(job));
+      const { verb, counts, text } = progressSentence(job);
+      setText(el("progress-verb"), counts ? `${verb} ` : verb);
+      setText(el("processed_count"), counts ? counts.processed : "");
+      setText(el("progress-of"), counts ? " of " : "");
+      setText(el("total_count"), counts ? counts.total : "");
+      setText(el("progress-unit"), counts ? ` ${counts.unit}` : "");
+      setAttr(el("progress-text"), "hidden", text === "");
+    },
+  },
+  {
+    deps: ["error_message"],
+    update: (el, job) => {
+      setText(el("error_message"), job.error_message ? String(job.error_message) : "");
+      setAttr(el("error"), "hidden", !job.error_message);
+    },
+  },
+  {
+    deps: ["summary", "summary_raw"],
+    update: (el, job) => {
+      const raw = job.summary_raw && typeof job.summary_raw === "object" ? job.summary_raw : null;
+      setText(el("summary"), job.summary ? String(job.summary) : "");
+      setAttr(el("summary"), "hidden", !job.summary);
+      setText(el("summary_raw"), raw ? JSON.stringify(raw, null, 2) : "");
+      setAttr(el("summary-raw"), "hidden", !raw);
+      setAttr(el("summary-section"), "hidden", !job.summary && !raw);
+    },
+  },
+  {
+    deps: ["has_logs"],
+    update: (el, job) => setText(el("has_logs"), job.has_logs ? "Yes" : "No"),
+  },
+];
+
+function writeTiming(el, job, now) {
+  const view = timingView(job, now);
+  setText(el("duration-label"), view.label);
+  setText(el("duration_seconds"), view.text);
+  setText(el("duration-hint"), view.hint ? `(${view.hint})` : "");
+}
+
+/** One job's fields on the detail page. */
+export class JobDetail {
+  #root;
+  #elements = new Map();
+  /** @type {Job|null} the last job rendered (as compared) */
+  #last = null;
+  /** @type {Job|null} */
+  #job = null;
+
+  /**
+   * @param {HTMLElement} root  the view: holds every [data-field] / [data-role] element,
+   *   and an empty [data-field="progress_percent"] that receives the progress bar
+   */
+  constructor(root) {
+    this.#root = root;
+    const doc = root.ownerDocument;
+    for (const element of root.querySelectorAll("[data-field], [data-role]")) {
+      this.#elements.set(element.dataset.field ?? element.dataset.role, element);
+    }
+    const holder = this.#el("progress_percent");
+    if (!holder.firstElementChild) holder.append(createProgressBar(doc));
+    // The bar's own "25 of 100 files" line would repeat the sentence above it.
+    holder.firstElementChild.classList.add("progress-large");
+  }
+
+  /** @returns {Job|null} the job last rendered */
+  get job() {
+    return this.#job;
+  }
+
+  /**
+   * Show a version of the job: only the parts whose fields changed are written.
+   *
+   * @param {Job} job     a JobDetailItem
+   * @param {number} now  the current time (epoch ms), for a running job's elapsed time
+   * @returns {string[]}  the names of the fields that changed (every field the first time)
+   */
+  render(job, now) {
+    const next = comparable(job);
+    const changed = this.#last ? changedFields(this.#last, next) : Object.keys(next);
+    const el = (name) => this.#el(name);
+    for (const part of PARTS) {
+      if (!this.#last || part.deps.some((name) => changed.includes(name))) part.update(el, job, now, this.#root);
+    }
+    this.#last = next;
+    this.#job = job;
+    return changed;
+  }
+
+  /**
+   * Bring a running job's elapsed time up to date; touches nothing else.
+   * @param {number} now  epoch ms
+   */
+  tick(now) {
+    if (this.#job) writeTiming((name) => this.#el(name), this.#job, now);
+  }
+
+  #el(name) {
+    const element = this.#elements.get(name);
+    if (!element) throw new Error(`job view: no element for ${name}`);
+    return element;
+  }
+}

@@ -1,0 +1,245 @@
+// The detail page (job.html?id=<uuid>): two Pollers, one view.
+//
+// - Status: GET /api/jobs/{id} at the polling interval, with the last ETag (a 304 changes
+//   nothing); the header's indicator follows this poller.
+// - Log: GET /api/jobs/{id}/logs at the log interval, only while the job runs: the tail
+//   first, then `offset=<index after the last line held>` for new lines only.
+// - The status answer that reports a terminal status (completed, failed, cancelled) is
+//   the last status fetch: that poller finishes ("Paused — job finished"), the log poller
+//   makes one last fetch (the worker writes its last lines before it records the end) and
+//   finishes too. Nothing polls after that.
+// - A 404 from either (the job was deleted) shows #job-missing and stops every timer; an
+//   address without a valid id shows #page-error and starts nothing.
+// - A running job's elapsed time ticks once a second (only that element is written).
+
+import { ApiError, apiUrl, getJson } from "./api_client.js";
+import { ConnectionStatus } from "./connection_status.js";
+import { make, setAttr, setText } from "./dom_write.js";
+import { JobDetail } from "./job_detail.js";
+import { readJobLocation } from "./job_location.js";
+import { isTerminal } from "./job_time.js";
+import { LogPanel } from "./log_panel.js";
+import { logQuery } from "./log_state.js";
+import { Poller } from "./polling.js";
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const TICK_MS = 1000;
+/** Lines asked for per log request after the first load (the API allows up to 1000). */
+export const LOG_PAGE_LINES = 1000;
+/** Log requests one run may chain while the log has more lines than one answer holds. */
+const LOG_PAGES_PER_RUN = 5;
+
+/** The job detail page. */
+export class JobPage {
+  /**
+   * @param {Document} doc
+   * @param {import("./page_config.js").PageConfig} config  from readPageConfig()
+   * @param {import("./debug_log.js").Logger} log           from createLogger()
+   */
+  constructor(doc, config, log) {
+    this.doc = doc;
+    this.win = doc.defaultView;
+    this.config = config;
+    this.log = log;
+    const $ = (id) => doc.getElementById(id);
+    this.el = {
+      view: $("job-view"), loading: $("job-loading"), missing: $("job-missing"),
+      error: $("page-error"), back: $("back-link"), logPanel: $("job-log-panel"),
+    };
+    this.location = readJobLocation(this.win.location.search, {
+      referrer: doc.referrer, origin: this.win.location.origin,
+    });
+    this.id = this.location.id;
+    this.detail = new JobDetail(this.el.view);
+    this.logPanel = new LogPanel(this.el.logPanel);
+    this.status = new ConnectionStatus($("connection-status"));
+    this.etag = null;
+    this.logEtag = null;
+    this.logEtagUrl = null;
+    this.terminal = false;
+    this.logStarted = false;
+    this.ended = false; // missing job or page error: nothing runs any more
+    this.ticker = null;
+    const common = { enabled: config.enabled, timeoutMs: REQUEST_TIMEOUT_MS, log };
+    this.statusPoller = new Poller({
+      ...common, name: "job", intervalMs: config.intervalMs,
+      task: (signal) => this.pollStatus(signal),
+      onStateChange: (state) => this.status.update(state),
+    });
+    this.logPoller = new Poller({
+      ...common, name: "log", intervalMs: config.logIntervalMs,
+      task: (signal) => this.pollLog(signal),
+      onStateChange: (state) => this.logPanel.setState(state),
+    });
+  }
+
+  /** Check the address, wire the page and start polling the job's status. */
+  start() {
+    for (const link of this.doc.querySelectorAll("[data-role=back]")) setAttr(link, "href", this.location.backHref);
+    setAttr(this.el.back, "href", this.location.backHref);
+    this.status.start();
+    if (!this.id) {
+      this.showError(this.location.problem);
+      return;
+    }
+    // Back from a hidden tab: the elapsed time is stale by however long it was hidden.
+    this.doc.addEventListener("visibilitychange", () => this.scheduleTick(true));
+    this.win.addEventListener("pagehide", () => this.stopTick());
+    this.win.addEventListener("pageshow", () => this.scheduleTick(true));
+    this.statusPoller.start();
+  }
+
+  /** @returns {string} the API URL of the job */
+  jobUrl() {
+    return apiUrl(this.config.apiBase, `api/jobs/${encodeURIComponent(this.id)}`);
+  }
+
+  /**
+   * The status poll: fetch the job with the last ETag; show what changed.
+   * @param {AbortSignal} signal
+   */
+  async pollStatus(signal) {
+    let result;
+    try {
+      result = await getJson(this.jobUrl(), { signal, etag: this.etag });
+    } catch (error) {
+      if (this.handleClientError(error)) return;
+      if (!this.detail.job && error?.name !== "AbortError") setText(this.el.loading, "Waiting for the jobs API…");
+      throw error; // network and 5xx: the poller backs off, the indicator says so
+    }
+    this.etag = result.etag;
+    if (result.status === 200) this.applyJob(result.data);
+  }
+
+  /**
+   * The log poll: new lines after those held (the tail the first time), chaining a few
+   * requests while the log has more than one answer holds.
+   * @param {AbortSignal} signal
+   */
+  async pollLog(signal) {
+    const last = this.terminal; // the job had ended when this run began: the final fetch
+    for (let page = 0; page < LOG_PAGES_PER_RUN; page += 1) {
+      const params = logQuery(this.logPanel.held, LOG_PAGE_LINES);
+      const url = apiUrl(this.config.apiBase, `api/jobs/${encodeURIComponent(this.id)}/logs`, params);
+      let result;
+      try {
+        // An ETag belongs to one URL: only the same offset may revalidate.
+        result = await getJson(url, { signal, etag: url === this.logEtagUrl ? this.logEtag : null });
+      } catch (error) {
+        if (this.handleClientError(error)) return;
+        throw error;
+      }
+      this.logEtag = result.etag;
+      this.logEtagUrl = url;
+      if (result.status === 304 || !this.logPanel.apply(result.data).more) break;
+    }
+    if (last) this.logPoller.finish();
+  }
+
+  /**
+   * Show a new version of the job, and start or stop what depends on its status.
+   * @param {Object} job  a JobDetailItem
+   */
+  applyJob(job) {
+    if (this.ended) return;
+    this.detail.render(job, Date.now());
+    this.logPanel.setStatus(job.status);
+    const type = String(job.job_type ?? "");
+    this.doc.title = `${type.charAt(0).toUpperCase()}${type.slice(1)} job ${job.id_short} (${job.status}) · jobdash`;
+    this.el.loading.hidden = true;
+    this.el.view.hidden = false;
+    if (isTerminal(job.status)) {
+      this.terminal = true;
+      this.stopTick();
+      this.statusPoller.finish();
+      // One last log fetch, after the end was recorded: it holds the job's last lines.
+      // refresh() supersedes a log request already in flight (it may predate the end).
+      if (this.logStarted) this.logPoller.refresh();
+      else this.startLog();
+    } else if (job.status === "running") {
+      this.startLog();
+      this.scheduleTick();
+    } else if (this.logStarted) {
+      // Back in the queue (its worker stopped): no log to follow until it runs again.
+      this.logStarted = false;
+      this.logPoller.stop();
+    }
+  }
+
+  startLog() {
+    if (this.logStarted) return;
+    this.logStarted = true;
+    this.logPoller.start();
+  }
+
+  /**
+   * A 4xx answer will not heal by itself: a 404 means the job is gone, anything else
+   * (a 400) is shown as a page error. Either stops everything.
+   * @param {unknown} error
+   * @returns {boolean} true when handled
+   */
+  handleClientError(error) {
+    if (!(error instanceof ApiError) || error.status < 400 || error.status >= 500 || error.status === 429) {
+      return false;
+    }
+    if (error.status === 404) this.showMissing();
+    else this.showError(error.message);
+    return true;
+  }
+
+  /** The job was deleted: say so, with a way back, and stop every timer. */
+  showMissing() {
+    this.stopAll();
+    this.el.view.hidden = true;
+    this.el.loading.hidden = true;
+    this.el.missing.hidden = false;
+    this.doc.title = "Job not found · jobdash";
+  }
+
+  /**
+   * A page-level error (malformed address, or the API refusing the request).
+   * @param {string} message
+   */
+  showError(message) {
+    this.stopAll();
+    this.el.view.hidden = true;
+    this.el.loading.hidden = true;
+    const back = make(this.doc, "a", "", { href: this.location.backHref }, "Back to the jobs list");
+    const links = make(this.doc, "p");
+    links.append(back);
+    this.el.error.replaceChildren(
+      make(this.doc, "p", "", {}, "This job cannot be shown."),
+      make(this.doc, "p", "", {}, message),
+      links,
+    );
+    this.el.error.hidden = false;
+    this.doc.title = "Job · error · jobdash";
+  }
+
+  stopAll() {
+    this.ended = true;
+    this.stopTick();
+    this.logPoller.stop();
+    this.statusPoller.stop();
+  }
+
+  /**
+   * Keep a running job's elapsed time current, once a second, while the tab is visible.
+   * @param {boolean} [now=false]  also bring it up to date at once
+   */
+  scheduleTick(now = false) {
+    this.stopTick();
+    if (this.ended || this.terminal || this.doc.hidden || this.detail.job?.status !== "running") return;
+    if (now) this.detail.tick(Date.now());
+    this.ticker = this.win.setTimeout(() => {
+      this.ticker = null;
+      this.detail.tick(Date.now());
+      this.scheduleTick();
+    }, TICK_MS);
+  }
+
+  stopTick() {
+    if (this.ticker !== null) this.win.clearTimeout(this.ticker);
+    this.ticker = null;
+  }
+}
