@@ -3,30 +3,16 @@ back button; controls fetch at once; empty states say what to do; keyboard reach
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from dashboard_support import Dashboard, running_job
-from live_server import LiveServer, live_server
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 INTERVAL_MS = 5000
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("dashboard")) as running:
-        yield running
-
-
-@pytest.fixture
-def dash(page: Any, server: LiveServer) -> Dashboard:
-    server.reset()
-    return Dashboard(page, server)
 
 
 def query(page: Any) -> dict[str, list[str]]:

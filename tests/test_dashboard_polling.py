@@ -10,24 +10,12 @@ from typing import Any
 
 import pytest
 from dashboard_support import Dashboard, expected_network_errors
-from live_server import LiveServer, live_server
+from live_server import live_server
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 INTERVAL_MS = 5000
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("polling")) as running:
-        yield running
-
-
-@pytest.fixture
-def dash(page: Any, server: LiveServer) -> Dashboard:
-    server.reset()
-    return Dashboard(page, server)
 
 
 def test_a_hidden_tab_makes_no_request_and_fetches_at_once_on_return(dash: Dashboard) -> None:

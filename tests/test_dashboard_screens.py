@@ -5,13 +5,12 @@ mode. Screenshots go to $JOBDASH_SCREENSHOTS (when set) for a human to look at."
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dashboard_support import Dashboard, expected_network_errors, running_job
-from live_server import LiveServer, live_server
+from live_server import LiveServer
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -22,12 +21,6 @@ LAYOUTS = {
     "390-phone": {"viewport": {"width": 390, "height": 844}, "color_scheme": "light",
                   "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
 }
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("screens")) as running:
-        yield running
 
 
 def seed(server: LiveServer) -> None:

@@ -8,30 +8,15 @@ another worker would change them. Time is Playwright's fake clock.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from dashboard_support import Dashboard, running_job
-from live_server import LiveServer, live_server
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 INTERVAL_MS = 5000  # the build's default poll interval
 WITHIN_MS = INTERVAL_MS + 1000  # every change must show within the interval + 1 s
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("dashboard")) as running:
-        yield running
-
-
-@pytest.fixture
-def dash(page: Any, server: LiveServer) -> Dashboard:
-    server.reset()
-    return Dashboard(page, server)
 
 
 def test_a_job_moves_through_its_states_in_the_same_row(dash: Dashboard) -> None:

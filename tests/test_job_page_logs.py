@@ -8,31 +8,16 @@ each step adds exactly the lines a test expects. Time is Playwright's fake clock
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from dashboard_support import running_job
 from job_page_support import DetailPage, append_log, log_offset
-from live_server import LiveServer, live_server
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 INTERVAL_MS = 5000  # the build's defaults
 LOG_INTERVAL_MS = 15000
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("job-logs")) as running:
-        yield running
-
-
-@pytest.fixture
-def detail(page: Any, server: LiveServer) -> DetailPage:
-    server.reset()
-    return DetailPage(page, server)
 
 
 def log_urls(detail: DetailPage) -> list[str]:

@@ -9,13 +9,12 @@ Real server and build; jobs change through the store. Time is Playwright's fake 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from dashboard_support import Dashboard, running_job
 from job_page_support import DetailPage, append_log, kind, log_offset
-from live_server import LiveServer, live_server
+from live_server import LiveServer
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -40,18 +39,6 @@ OBSERVE = """() => {
     }
   }).observe(document.getElementById("job-view"), { subtree: true, childList: true, characterData: true, attributes: true });
 }"""
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("job-polling")) as running:
-        yield running
-
-
-@pytest.fixture
-def detail(page: Any, server: LiveServer) -> DetailPage:
-    server.reset()
-    return DetailPage(page, server)
 
 
 def record_responses(page: Any) -> list[dict[str, Any]]:

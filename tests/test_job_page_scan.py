@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from job_page_support import DetailPage, kind, log_offset, worker_process
@@ -52,12 +51,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     flags = ("--poll-interval-ms", str(INTERVAL_MS), "--log-poll-interval-ms", str(INTERVAL_MS))
     with live_server(tmp_path_factory.mktemp("job-scan"), *flags) as running:
         yield running
-
-
-@pytest.fixture
-def detail(page: Any, server: LiveServer) -> DetailPage:
-    server.reset()
-    return DetailPage(page, server)
 
 
 def test_a_real_scan_is_followed_to_its_end_then_polling_stops(detail: DetailPage, tmp_path: Path) -> None:

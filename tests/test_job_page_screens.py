@@ -6,14 +6,13 @@ Screenshots go to $JOBDASH_SCREENSHOTS (when set) as detail-<state>-<layout>.png
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dashboard_support import expected_network_errors, running_job
 from job_page_support import DetailPage, append_log, delete_job
-from live_server import LiveServer, live_server
+from live_server import LiveServer
 from playwright.sync_api import expect
 
 from backend.joblog import JobLog
@@ -30,12 +29,6 @@ LIBRARY = "/srv/media/TV/Northern Signal"
 SUMMARY = {"root": LIBRARY, "files_found": 412, "files_scanned": 410, "errors": 2, "bytes": 88_123_456,
            "containers": {"matroska": 300, "mp4": 90, "avi": 20}, "mismatched": 1, "elapsed_seconds": 41.2,
            "error_samples": ["Season 02/E07.mkv: cannot read: Permission denied"]}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("job-screens")) as running:
-        yield running
 
 
 def write_log(server: LiveServer, job: str, count: int) -> None:

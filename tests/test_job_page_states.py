@@ -12,14 +12,11 @@ from __future__ import annotations
 import json
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from dashboard_support import expected_network_errors, running_job
 from job_page_support import DetailPage, append_log, delete_job
-from live_server import LiveServer, live_server
 from playwright.sync_api import expect
 
 from backend.worker import Worker
@@ -28,18 +25,6 @@ pytestmark = pytest.mark.browser
 
 INTERVAL_MS = 5000
 LOG_INTERVAL_MS = 15000
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("job-states")) as running:
-        yield running
-
-
-@pytest.fixture
-def detail(page: Any, server: LiveServer) -> DetailPage:
-    server.reset()
-    return DetailPage(page, server)
 
 
 def test_a_scan_whose_root_vanished_fails_and_shows_its_error(detail: DetailPage, tmp_path: Path) -> None:
