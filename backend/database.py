@@ -22,6 +22,14 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
 
+
+def _decode_text(data: bytes) -> str:
+    """Decode a TEXT value; bytes that are not UTF-8 become U+FFFD. Another process (the
+    orchestrator) may have stored a file name's raw bytes: one such row must not make
+    every read that touches it fail."""
+    return str(data, "utf-8", "replace")
+
+
 # Primary SQLite result codes that mean "the store cannot serve now", not "bad SQL".
 _UNAVAILABLE_CODES = {
     5: "the database is busy (locked by another process)",  # SQLITE_BUSY
@@ -43,12 +51,29 @@ class StoreUnavailable(Exception):
     """
 
 
-def _unavailable(error: sqlite3.Error) -> StoreUnavailable | None:
-    """Given a sqlite3 error, return StoreUnavailable if it is an availability problem."""
+def _schema_missing(conn: sqlite3.Connection | None) -> bool:
+    """Given the connection that failed, return True if its file holds no jobdash schema
+    at all (``user_version`` 0: the file was emptied, or replaced by a new one)."""
+    if conn is None:
+        return False
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0]) == 0
+    except sqlite3.Error:
+        return True
+
+
+def _unavailable(
+    error: sqlite3.Error, conn: sqlite3.Connection | None = None
+) -> StoreUnavailable | None:
+    """Given a sqlite3 error (and the connection it came from), return StoreUnavailable
+    if it is an availability problem rather than a bug."""
     code = getattr(error, "sqlite_errorcode", None)
     if code is None:
         return None
     reason = _UNAVAILABLE_CODES.get(code & 0xFF)
+    if reason is None and "no such table" in str(error) and _schema_missing(conn):
+        # The tables vanished under a running process: the file was emptied or swapped.
+        reason = "the database file has no jobdash tables (emptied or replaced while in use)"
     if reason is None:
         return None
     return StoreUnavailable(f"job store unavailable: {reason} ({error})")
@@ -82,10 +107,13 @@ class Database:
                 raise (_unavailable(error) or error) from error
             raise
 
-    def _connect(self, *, readonly: bool, busy_timeout_ms: int | None = None) -> sqlite3.Connection:
-        if readonly:
+    def _connect(
+        self, *, readonly: bool, busy_timeout_ms: int | None = None, create: bool = True
+    ) -> sqlite3.Connection:
+        if readonly or not create:
+            # A reopened writer must not create an empty file where the store vanished.
             conn = sqlite3.connect(
-                f"{self.path.resolve().as_uri()}?mode=ro",
+                f"{self.path.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}",
                 uri=True,
                 isolation_level=None,
                 check_same_thread=False,
@@ -99,6 +127,7 @@ class Database:
                 timeout=self.busy_timeout_ms / 1000,
             )
         conn.row_factory = sqlite3.Row
+        conn.text_factory = _decode_text
         timeout = self.busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
         conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
         return conn
@@ -113,6 +142,31 @@ class Database:
                 self._readers.append(conn)
         return conn
 
+    def _discard_reader(self, *, immediate: bool = False) -> None:
+        """Close this thread's reader after an availability error; the next read opens a
+        fresh one. A connection that once found the file unusable (emptied, replaced)
+        can stay stuck on that error after the file is fixed."""
+        slot = "immediate" if immediate else "conn"
+        conn = getattr(self._local, slot, None)
+        if conn is None:
+            return
+        setattr(self._local, slot, None)
+        with self._readers_lock:
+            self._readers = [other for other in self._readers if other is not conn]
+        try:
+            conn.close()
+        except sqlite3.Error:
+            pass
+
+    def _unavailable_writer(self) -> None:
+        """Close the writer after an availability error; :meth:`write` reopens it."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.close()
+            except sqlite3.Error:
+                pass
+
     def read_immediate(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a single-statement ``fn(conn, *args)`` that never waits for a lock:
         StoreUnavailable at once instead.
@@ -122,14 +176,21 @@ class Database:
         statement is its own snapshot, so no transaction is opened around it.
         """
         assert not self._closed, "database is closed"
+        conn = None
         try:
-            return fn(self._reader(immediate=True), *args)
+            conn = self._reader(immediate=True)
+            return fn(conn, *args)
         except sqlite3.Error as error:
-            raise (_unavailable(error) or error) from error
+            unavailable = _unavailable(error, conn)
+            if unavailable is None:
+                raise
+            self._discard_reader(immediate=True)
+            raise unavailable from error
 
     def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` in one read transaction (a consistent snapshot)."""
         assert not self._closed, "database is closed"
+        conn = None
         try:
             conn = self._reader()
             conn.execute("BEGIN")
@@ -138,28 +199,45 @@ class Database:
             finally:
                 conn.execute("COMMIT")
         except sqlite3.Error as error:
-            raise (_unavailable(error) or error) from error
+            unavailable = _unavailable(error, conn)
+            if unavailable is None:
+                raise
+            self._discard_reader()
+            raise unavailable from error
 
     def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` in one ``BEGIN IMMEDIATE`` transaction; commit or roll back."""
         assert not self._closed, "database is closed"
-        assert self._writer is not None
         with self._write_lock:
-            conn = self._writer
             try:
+                if self._writer is None:  # closed after an availability error
+                    self._writer = self._connect(readonly=False, create=False)
+                    self._writer.execute("PRAGMA synchronous = NORMAL")
+                conn = self._writer
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as error:
-                raise (_unavailable(error) or error) from error
+                unavailable = _unavailable(error, self._writer)
+                if unavailable is None:
+                    raise
+                self._unavailable_writer()
+                raise unavailable from error
             try:
                 result = fn(conn, *args)
                 conn.execute("COMMIT")
                 return result
             except BaseException as error:
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if isinstance(error, sqlite3.Error):
-                    raise (_unavailable(error) or error) from error
-                raise
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # the error being raised says more than a failed rollback
+                if not isinstance(error, sqlite3.Error):
+                    raise
+                unavailable = _unavailable(error, conn)
+                if unavailable is None:
+                    raise
+                self._unavailable_writer()
+                raise unavailable from error
 
     def close(self) -> None:
         """Close every connection this object opened. Idempotent."""

@@ -236,3 +236,81 @@ def test_close_is_idempotent_and_blocks_further_use(db_path: Path) -> None:
         db.read(paths)
     with pytest.raises(AssertionError):
         db.write(insert, "a")
+
+
+def test_text_that_is_not_utf8_reads_with_replacement_characters(db: Database, db_path: Path) -> None:
+    """A row another process wrote with a file name's raw bytes (invalid UTF-8) reads with
+    U+FFFD in their place, instead of failing every read that touches it."""
+    with raw_connection(db_path) as conn:
+        insert(conn, "a")
+        conn.execute("UPDATE jobs SET file_path = CAST(x'2f6d2fff6e616d65' AS TEXT) WHERE id = 'a'")
+    assert db.read(paths) == ["/m/\ufffdname"]
+    assert db.write(paths) == ["/m/\ufffdname"]
+
+
+def _empty_in_place(db_path: Path) -> bytes:
+    """Checkpoint the WAL into the file, then truncate the file to nothing (as a failed
+    restore or a full disk might leave it); return its bytes to put back."""
+    with raw_connection(db_path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    saved = db_path.read_bytes()
+    with open(db_path, "r+b") as handle:
+        handle.truncate(0)
+    return saved
+
+
+def _put_back(db_path: Path, saved: bytes) -> None:
+    with open(db_path, "r+b") as handle:
+        handle.write(saved)
+
+
+def test_an_emptied_file_is_unavailable_and_every_path_recovers_when_it_is_back(
+    db: Database, db_path: Path
+) -> None:
+    """Drill 3: the file emptied under a running process is StoreUnavailable on every path
+    (not a "no such table" bug error), and once the file is back each path works again
+    without reopening the Database: a connection that hit the error is replaced."""
+    db.write(insert, "a")
+    assert db.read(paths) == ["/m"] and db.read_immediate(paths) == ["/m"]
+    saved = _empty_in_place(db_path)
+    for attempt in (lambda: db.read(paths), lambda: db.read_immediate(paths), lambda: db.write(insert, "b")):
+        with pytest.raises(StoreUnavailable, match="job store unavailable"):
+            attempt()
+    _put_back(db_path, saved)
+    assert db.read(paths) == ["/m"]
+    assert db.read_immediate(paths) == ["/m"]
+    assert db.write(insert, "b") == "b"
+    assert db.read(paths) == ["/m", "/m"]
+
+
+def test_a_file_swapped_for_another_database_is_unavailable_not_a_bug(
+    db: Database, db_path: Path, tmp_path: Path
+) -> None:
+    """The file replaced in place by some other SQLite database (no jobdash schema,
+    user_version 0): "no such table" then means the store is gone, not a bug in our SQL."""
+    db.write(insert, "a")
+    other = tmp_path / "other.db"
+    with raw_connection(other) as conn:
+        conn.execute("CREATE TABLE unrelated (x)")
+    saved = _empty_in_place(db_path)
+    _put_back(db_path, other.read_bytes())
+    with pytest.raises(StoreUnavailable, match="no jobdash tables"):
+        db.read(paths)
+    with pytest.raises(StoreUnavailable, match="no jobdash tables"):
+        db.write(insert, "b")
+    _put_back(db_path, saved)
+    assert db.read(paths) == ["/m"]
+
+
+def test_a_reopened_writer_never_creates_a_missing_file(db: Database, db_path: Path) -> None:
+    """After an availability error the writer is reopened without "create": a store
+    whose file has vanished stays unavailable rather than silently starting empty."""
+    db.write(insert, "a")
+    _empty_in_place(db_path)
+    with pytest.raises(StoreUnavailable):
+        db.write(insert, "b")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    with pytest.raises(StoreUnavailable, match="cannot be opened"):
+        db.write(insert, "c")
+    assert not db_path.exists()

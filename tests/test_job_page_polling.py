@@ -169,3 +169,25 @@ def test_the_back_link_keeps_the_lists_view(detail: DetailPage) -> None:
     detail.page.wait_for_url("**/?status=queued&sort=priority")
     expect(detail.page.locator("#filter-status")).to_have_value("queued")
     expect(detail.page.locator(f'tr[data-job-id="{job}"]')).to_be_visible()
+
+
+def test_the_log_catches_up_as_soon_as_the_api_answers_again(detail: DetailPage) -> None:
+    """After an outage the log poller, backing off on its own longer schedule, retries
+    with the first status poll that succeeds (not up to 120 s later)."""
+    from dashboard_support import expected_network_errors
+
+    job = running_job(detail.store, "/media/Outage", processed=1, total=10)
+    append_log(detail.store, job, "one")
+    detail.open(job)
+    detail.page.route("**/api/**", lambda route: route.abort())
+    steps = [sorted(detail.run_for(INTERVAL_MS)) for _ in range(3)]
+    assert steps == [[(INTERVAL_MS, "job")], [(INTERVAL_MS, "job")], [(INTERVAL_MS, "job"), (INTERVAL_MS, "log")]]
+    expect(detail.status).to_have_attribute("data-state", "offline")  # the 3rd failure: 10 s
+    expect(detail.log_panel).to_have_attribute("data-state", "reconnecting")  # its 1st: 15 s
+    detail.page.unroute("**/api/**")
+    append_log(detail.store, job, "two")
+    assert sorted(detail.run_for(10_000)) == [(10_000, "job"), (10_000, "log")]
+    expect(detail.status).to_have_attribute("data-state", "live")
+    expect(detail.log_panel).to_have_attribute("data-state", "live")
+    assert [text.split(" INFO ", 1)[1] for text in detail.log_texts()] == ["one", "two"]
+    expected_network_errors(detail.page)

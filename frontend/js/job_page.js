@@ -109,6 +109,9 @@ export class JobPage {
     }
     this.etag = result.etag;
     if (result.status === 200) this.applyJob(result.data);
+    // The API answers again after an outage: the log poller, backing off from the same
+    // failures on its own (longer) schedule, retries now instead of staying stale.
+    if (this.logStarted && !this.terminal && this.logPoller.state.failures > 0) this.logPoller.pollNow();
   }
 
   /**
