@@ -105,6 +105,18 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
+def _choices_pattern(choices: tuple[str, ...]) -> str:
+    """Given the allowed values, return the pattern of what the API takes: one or more of
+    them, comma-separated, spaces around each ignored; or nothing (not given).
+
+    >>> import re; pattern = re.compile(_choices_pattern(("a", "b")))
+    >>> [bool(pattern.match(text)) for text in ("a", "b, a", "", "a,", "c", "a,c")]
+    [True, True, True, False, False, False]
+    """
+    one = rf"\s*({'|'.join(choices)})\s*"
+    return rf"^({one}(,{one})*)?$"
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI document served at ``/api/openapi.json``."""
@@ -121,9 +133,9 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "listJobs",
                     "summary": "List jobs, newest first by default.",
                     "parameters": [
-                        _query("status", {"type": "string"},
+                        _query("status", {"type": "string", "pattern": _choices_pattern(STATUSES)},
                                f"One or more of {', '.join(STATUSES)}, comma-separated."),
-                        _query("type", {"type": "string"},
+                        _query("type", {"type": "string", "pattern": _choices_pattern(JOB_TYPES)},
                                f"One or more of {', '.join(JOB_TYPES)}, comma-separated."),
                         _query("since", {"type": "string", "enum": list(SINCE_WINDOWS)},
                                "Only jobs created within this window."),
