@@ -249,7 +249,7 @@ def _open_store(data_dir: Path) -> Any:
 
     try:
         return JobStore(prepare_data_dir(data_dir))
-    except ValueError as error:
+    except (ValueError, RuntimeError) as error:  # RuntimeError: a schema newer than this code
         raise CliError(str(error)) from None
 
 

@@ -383,3 +383,23 @@ def test_data_dir_that_is_a_file(tmp_path: Path) -> None:
     result = jobdash("jobs", "--data-dir", file)
     assert result.returncode == 1
     assert "exists but is not a directory" in one_line_error(result)
+
+
+def test_a_database_from_a_newer_jobdash_is_one_clear_line(tmp_path: Path) -> None:
+    """A data directory written by a newer jobdash is refused with one line, no traceback."""
+    import sqlite3
+
+    from backend.migrations import LATEST
+
+    data = tmp_path / "data"
+    data.mkdir()
+    conn = sqlite3.connect(data / "jobdash.db")
+    conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+    conn.close()
+    result = subprocess.run(
+        [sys.executable, "-m", "backend", "jobs", "--data-dir", str(data)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "newer" in result.stderr
