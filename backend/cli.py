@@ -314,6 +314,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=args.log_level == "debug",
         server_header=False,
+        # Longer than the poll interval, so that a polling tab keeps its connection
+        # instead of opening a new one (and racing the server's close) every poll.
+        timeout_keep_alive=polling.interval_ms // 1000 + 5,
     )
     return 0
 

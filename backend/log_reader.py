@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 1 << 16
+READ_BYTES = 1 << 20
 MAX_INDEXES = 256
 
 
@@ -63,20 +64,28 @@ class LogIndex:
         position = self.indexed_bytes
         handle.seek(position)
         while position < stat.st_size:
-            chunk = handle.read(min(CHUNK, stat.st_size - position))
+            # Big reads: each read releases and retakes the GIL, and many small ones in a
+            # row starve the event loop while a huge log is indexed for the first time.
+            chunk = handle.read(min(READ_BYTES, stat.st_size - position))
             if not chunk:
                 break
-            last_newline = chunk.rfind(b"\n")
-            if last_newline < 0:
-                if len(chunk) < CHUNK:
+            consumed = 0  # bytes of chunk up to the last newline counted
+            for start in range(0, len(chunk), CHUNK):
+                # A checkpoint per CHUNK keeps a later forward scan within one CHUNK.
+                newline = chunk.rfind(b"\n", start, start + CHUNK)
+                if newline < consumed:
+                    continue
+                self.total_lines += chunk.count(b"\n", consumed, newline + 1)
+                consumed = newline + 1
+                self.indexed_bytes = position + consumed
+                self.cp_lines.append(self.total_lines)
+                self.cp_bytes.append(self.indexed_bytes)
+            if consumed == 0:
+                if len(chunk) < READ_BYTES:
                     break  # the rest is a partial line
                 position += len(chunk)  # a very long line: keep reading
                 continue
-            self.total_lines += chunk.count(b"\n", 0, last_newline + 1)
-            self.indexed_bytes = position + last_newline + 1
-            self.cp_lines.append(self.total_lines)
-            self.cp_bytes.append(self.indexed_bytes)
-            position = self.indexed_bytes
+            position += consumed
             handle.seek(position)
 
     def byte_offset(self, handle: BinaryIO, line: int) -> int:

@@ -278,3 +278,15 @@ def test_matches_a_whole_file_read_while_the_log_grows(tmp_path: Path, seed: int
         lines = rng.choice([1, 2, 10, 1000])
         got = reader.read(path, offset, lines)
         assert (got.lines, got.total_lines, got.offset) == naive(data, offset, lines)
+
+
+def test_a_line_longer_than_one_read(tmp_path: Path) -> None:
+    """A line longer than the indexer's read size is counted once and returned whole."""
+    from backend.log_reader import READ_BYTES
+
+    path = tmp_path / "job.log"
+    huge = b"y" * (READ_BYTES * 2 + 5)
+    path.write_bytes(b"a\n" + huge + b"\nb\n" + b"partial")
+    piece = LogReader().read(path, 1, 5)
+    assert piece.total_lines == 3 and piece.offset == 1
+    assert piece.lines == [huge.decode(), "b"]
