@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from screens_support import check_layout
 from dashboard_support import Dashboard, expected_network_errors, running_job
 from live_server import LiveServer
 from playwright.sync_api import expect
@@ -36,18 +37,6 @@ def seed(server: LiveServer) -> None:
     running_job(store, "/srv/media/TV/a very long folder name that keeps going and going/Season 01", processed=1234, total=3000)
 
 
-def check_layout(dash: Dashboard, shots: Path, name: str, scheme: str) -> None:
-    page = dash.page
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow} px"
-    for badge in page.locator("#jobs-body .badge").all():
-        assert badge.inner_text().strip(), "a status badge without text"
-    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    channels = [int(part) for part in background[background.index("(") + 1:-1].split(",")[:3]]
-    assert (sum(channels) < 150) is (scheme == "dark"), f"{name}: body background {background}"
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-
-
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_dashboard_layout(browser: Any, server: LiveServer, tmp_path: Path, layout: str) -> None:
     shots = Path(os.environ.get("JOBDASH_SCREENSHOTS") or tmp_path)
@@ -67,36 +56,36 @@ def test_dashboard_layout(browser: Any, server: LiveServer, tmp_path: Path, layo
         expect(page.locator("#jobs-body tr")).to_have_count(7)
         expect(page.locator('#jobs-body .progress[data-mode="indeterminate"]')).to_have_count(1)
         page.clock.run_for(3000)
-        check_layout(dash, shots, f"{layout}-jobs", scheme)
+        check_layout(dash.page, shots, f"{layout}-jobs.png", scheme, "#jobs-body .badge")
 
         page.select_option("#filter-status", "failed")
         dash.settle()
         expect(page.locator("#jobs-body tr")).to_have_count(1)
-        check_layout(dash, shots, f"{layout}-failed", scheme)
+        check_layout(dash.page, shots, f"{layout}-failed.png", scheme, "#jobs-body .badge")
         page.select_option("#filter-status", "")
         dash.settle()
 
         page.route("**/api/jobs**", lambda route: route.abort())
         dash.run_for(5000)
         expect(dash.status).to_have_attribute("data-state", "reconnecting")
-        check_layout(dash, shots, f"{layout}-reconnecting", scheme)
+        check_layout(dash.page, shots, f"{layout}-reconnecting.png", scheme, "#jobs-body .badge")
         dash.run_for(10_000)
         dash.run_for(10_000)
         expect(dash.status).to_have_attribute("data-state", "offline")
-        check_layout(dash, shots, f"{layout}-offline", scheme)
+        check_layout(dash.page, shots, f"{layout}-offline.png", scheme, "#jobs-body .badge")
         page.unroute("**/api/jobs**")
         expected_network_errors(page)
 
         page.select_option("#filter-type", "prune")
         dash.settle()
         expect(page.locator('[data-empty="filtered"]')).to_be_visible()
-        check_layout(dash, shots, f"{layout}-filtered-empty", scheme)
+        check_layout(dash.page, shots, f"{layout}-filtered-empty.png", scheme, "#jobs-body .badge")
 
         server.reset()
         page.goto(server.url("index.html"))
         dash.settle()
         expect(page.locator('[data-empty="none"]')).to_be_visible()
-        check_layout(dash, shots, f"{layout}-empty", scheme)
+        check_layout(dash.page, shots, f"{layout}-empty.png", scheme, "#jobs-body .badge")
     finally:
         context.close()
     assert not errors, f"console errors in the page: {errors}"

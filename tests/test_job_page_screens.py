@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from screens_support import check_layout
 from dashboard_support import expected_network_errors, running_job
 from job_page_support import DetailPage, append_log, delete_job
 from live_server import LiveServer
@@ -65,17 +66,6 @@ def seed(server: LiveServer, state: str) -> str:
     return job
 
 
-def check_layout(page: Any, shots: Path, name: str, scheme: str) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow} px"
-    for badge in page.locator(".badge:visible").all():
-        assert badge.inner_text().strip(), "a status badge without text"
-    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    channels = [int(part) for part in background[background.index("(") + 1:-1].split(",")[:3]]
-    assert (sum(channels) < 150) is (scheme == "dark"), f"{name}: body background {background}"
-    page.screenshot(path=str(shots / f"detail-{name}.png"), full_page=True)
-
-
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 @pytest.mark.parametrize("state", ["running", "completed", "failed", "missing", "bogus"])
 def test_detail_layout(browser: Any, server: LiveServer, tmp_path: Path, layout: str, state: str) -> None:
@@ -105,7 +95,7 @@ def test_detail_layout(browser: Any, server: LiveServer, tmp_path: Path, layout:
             else:
                 expect(detail.field("status")).to_have_attribute("data-status", state)
                 detail.run_for(3000)  # the elapsed time has ticked; the log is at its end
-        check_layout(page, shots, f"{state}-{layout}", options["color_scheme"])
+        check_layout(page, shots, f"detail-{state}-{layout}.png", options["color_scheme"], ".badge:visible")
     finally:
         context.close()
     assert not errors, f"console errors in the page: {errors}"
