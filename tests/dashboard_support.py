@@ -41,35 +41,62 @@ SET_VISIBILITY = """(state) => {
 }"""
 
 
-class Dashboard:
-    """The dashboard page of a LiveServer, under a fake clock."""
+class ClockedPage:
+    """A page of a LiveServer under Playwright's fake clock, with its API fetches logged.
+
+    ``api_prefix`` picks which fetches count ("/api/jobs" for the dashboard, "/api/" for
+    the job page, which also polls logs).
+    """
+
+    api_prefix = "/api/"
 
     def __init__(self, page: Any, server: Any) -> None:
         self.page = page
         self.server = server
-        self.network: list[str] = []  # /api/jobs requests as the network saw them
-        page.on("request", lambda request: self.network.append(request.url) if "/api/jobs" in request.url else None)
+        self.network: list[str] = []  # the counted API requests, as the network saw them
+        page.on("request", lambda request: self.network.append(request.url) if self.api_prefix in request.url else None)
         page.add_init_script(PAGE_PROBES)
 
     @property
     def store(self) -> JobStore:
         return self.server.store
 
-    # --- opening and time ---------------------------------------------------------------
-
-    def open(self, query: str = "", *, path: str = "index.html", wait_for_data: bool = True) -> Dashboard:
-        """Install the fake clock, paused, then load the page and wait for its first load."""
+    def goto_paused(self, path: str) -> None:
+        """Install the fake clock, paused, then load ``path`` of the server."""
         self.page.clock.install()
         # Paused from the start (it would run at real speed after install): only the
         # test moves time. The Python API takes seconds.
         self.page.clock.pause_at(time.time() + 1)
-        self.page.goto(self.server.url(path + query))
-        if wait_for_data:
-            self.settle()
-        return self
+        self.page.goto(self.server.url(path))
 
     def now(self) -> int:
         return int(self.page.evaluate("Date.now()"))
+
+    def fetches(self) -> list[dict[str, Any]]:
+        """Every counted API fetch so far: {"at": fake epoch ms, "url"}."""
+        return [f for f in self.page.evaluate("window.__fetches") if self.api_prefix in f["url"]]
+
+    def set_visibility(self, state: str) -> None:
+        self.page.evaluate(SET_VISIBILITY, state)
+
+    @property
+    def status(self) -> Any:
+        return self.page.locator("#connection-status")
+
+
+class Dashboard(ClockedPage):
+    """The dashboard page of a LiveServer, under a fake clock."""
+
+    api_prefix = "/api/jobs"
+
+    # --- opening and time ---------------------------------------------------------------
+
+    def open(self, query: str = "", *, path: str = "index.html", wait_for_data: bool = True) -> Dashboard:
+        """Install the fake clock, paused, then load the page and wait for its first load."""
+        self.goto_paused(path + query)
+        if wait_for_data:
+            self.settle()
+        return self
 
     def settle(self) -> None:
         """Wait (in real time) until no request is in flight."""
@@ -85,18 +112,7 @@ class Dashboard:
         self.settle()
         return [f["at"] - start for f in self.fetches()[before:]]
 
-    def fetches(self) -> list[dict[str, Any]]:
-        """Every /api/jobs fetch so far: {"at": fake epoch ms, "url"}."""
-        return [f for f in self.page.evaluate("window.__fetches") if "/api/jobs" in f["url"]]
-
-    def set_visibility(self, state: str) -> None:
-        self.page.evaluate(SET_VISIBILITY, state)
-
     # --- reading the page -----------------------------------------------------------------
-
-    @property
-    def status(self) -> Any:
-        return self.page.locator("#connection-status")
 
     @property
     def table(self) -> Any:

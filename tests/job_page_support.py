@@ -14,14 +14,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from dashboard_support import PAGE_PROBES, SET_VISIBILITY
+from dashboard_support import ClockedPage
 from live_server import ROOT, LiveServer
 from playwright.sync_api import expect
 
@@ -32,34 +31,18 @@ REAL_WAIT_MS = 10_000  # upper bound for real-time waits (a request to the local
 SHOWN = "#job-view:not([hidden]), #job-missing:not([hidden]), #page-error:not([hidden])"
 
 
-class DetailPage:
-    """The detail page of a LiveServer, under a fake clock."""
-
-    def __init__(self, page: Any, server: LiveServer) -> None:
-        self.page = page
-        self.server = server
-        self.network: list[str] = []  # every /api/ request, as the network saw it
-        page.on("request", lambda request: self.network.append(request.url) if "/api/" in request.url else None)
-        page.add_init_script(PAGE_PROBES)
-
-    @property
-    def store(self) -> JobStore:
-        return self.server.store
+class DetailPage(ClockedPage):
+    """The detail page of a LiveServer, under a fake clock (status and log fetches count)."""
 
     # --- opening and time -------------------------------------------------------------------
 
     def open(self, job_id: str | None = None, *, query: str | None = None) -> DetailPage:
         """Install the fake clock (paused), open job.html?id=JOB_ID (or ?QUERY), and wait
         until the page shows the job, the missing state or an error, with nothing in flight."""
-        self.page.clock.install()
-        self.page.clock.pause_at(time.time() + 1)
-        self.page.goto(self.server.url("job.html?" + (query if query is not None else f"id={job_id}")))
+        self.goto_paused("job.html?" + (query if query is not None else f"id={job_id}"))
         expect(self.page.locator(SHOWN)).to_have_count(1, timeout=REAL_WAIT_MS)
         self.settle()
         return self
-
-    def now(self) -> int:
-        return int(self.page.evaluate("Date.now()"))
 
     def settle(self) -> None:
         """Wait (in real time) until neither poller has a request in flight."""
@@ -76,18 +59,7 @@ class DetailPage:
         self.settle()
         return [(f["at"] - start, kind(f["url"])) for f in self.fetches()[before:]]
 
-    def fetches(self) -> list[dict[str, Any]]:
-        """Every /api/ fetch so far: {"at": fake epoch ms, "url"}."""
-        return [f for f in self.page.evaluate("window.__fetches") if "/api/" in f["url"]]
-
-    def set_visibility(self, state: str) -> None:
-        self.page.evaluate(SET_VISIBILITY, state)
-
     # --- reading the page -------------------------------------------------------------------
-
-    @property
-    def status(self) -> Any:
-        return self.page.locator("#connection-status")
 
     @property
     def log_panel(self) -> Any:
