@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND = ROOT / "frontend"
@@ -84,3 +85,23 @@ def module_server() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def watched_page(browser: Any, **context_options: Any) -> Iterator[Any]:
+    """A fresh page in its own context that fails on any console or page error.
+
+    ``page.console_errors`` lists what was logged; tests that expect errors (a failed
+    request shows as one) inspect and clear it.
+    """
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.console_errors = errors
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"console errors in the page: {errors}"

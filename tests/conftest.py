@@ -40,15 +40,10 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     """A fresh page in its own context; fails the test on any console error or page error."""
-    context = browser.new_context()
-    new_page = context.new_page()
-    errors: list[str] = []
-    new_page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    new_page.on("pageerror", lambda exc: errors.append(str(exc)))
-    new_page.console_errors = errors  # tests that expect errors can inspect and clear this
-    yield new_page
-    context.close()
-    assert not errors, f"console errors in the page: {errors}"
+    from browser_support import watched_page
+
+    with watched_page(browser) as new_page:
+        yield new_page
 
 
 @pytest.fixture(scope="session")

@@ -83,6 +83,18 @@ class ClockedPage:
     def status(self) -> Any:
         return self.page.locator("#connection-status")
 
+    def assert_strict_csp(self, scripts: list[str]) -> None:
+        """Assert the loaded page runs under its strict CSP <meta> with no violation, has
+        no style attributes in its markup (widths go through the CSSOM), and that every
+        module it loaded (``scripts``: URLs of script requests) was preloaded."""
+        page = self.page
+        csp = page.locator('meta[http-equiv="Content-Security-Policy"]').get_attribute("content")
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert page.evaluate("window.__cspViolations") == []
+        assert page.evaluate("document.querySelectorAll('[style]:not(.progress-fill)').length") == 0
+        preloaded = page.eval_on_selector_all('link[rel="modulepreload"]', "links => links.map(l => l.href)")
+        assert scripts and set(scripts) <= set(preloaded), "a module was loaded that was not preloaded"
+
 
 class Dashboard(ClockedPage):
     """The dashboard page of a LiveServer, under a fake clock."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import watched_page
 from screens_support import check_layout
 from dashboard_support import Dashboard, expected_network_errors, running_job
 from live_server import LiveServer
@@ -42,14 +43,8 @@ def test_dashboard_layout(browser: Any, server: LiveServer, tmp_path: Path, layo
     shots = Path(os.environ.get("JOBDASH_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     options = LAYOUTS[layout]
-    context = browser.new_context(**options)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.console_errors = errors
     scheme = options["color_scheme"]
-    try:
+    with watched_page(browser, **options) as page:
         server.reset()
         seed(server)
         dash = Dashboard(page, server).open()
@@ -86,6 +81,3 @@ def test_dashboard_layout(browser: Any, server: LiveServer, tmp_path: Path, layo
         dash.settle()
         expect(page.locator('[data-empty="none"]')).to_be_visible()
         check_layout(dash.page, shots, f"{layout}-empty.png", scheme, "#jobs-body .badge")
-    finally:
-        context.close()
-    assert not errors, f"console errors in the page: {errors}"

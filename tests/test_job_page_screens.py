@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import watched_page
 from screens_support import check_layout
 from dashboard_support import expected_network_errors, running_job
 from job_page_support import DetailPage, append_log, delete_job
@@ -72,13 +73,7 @@ def test_detail_layout(browser: Any, server: LiveServer, tmp_path: Path, layout:
     shots = Path(os.environ.get("JOBDASH_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     options = LAYOUTS[layout]
-    context = browser.new_context(**options)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.console_errors = errors
-    try:
+    with watched_page(browser, **options) as page:
         server.reset()
         detail = DetailPage(page, server)
         if state == "bogus":
@@ -96,6 +91,3 @@ def test_detail_layout(browser: Any, server: LiveServer, tmp_path: Path, layout:
                 expect(detail.field("status")).to_have_attribute("data-status", state)
                 detail.run_for(3000)  # the elapsed time has ticked; the log is at its end
         check_layout(page, shots, f"detail-{state}-{layout}.png", options["color_scheme"], ".badge:visible")
-    finally:
-        context.close()
-    assert not errors, f"console errors in the page: {errors}"
