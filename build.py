@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the static frontend: ``python build.py [--out dist] [...]``; see ``--help``.
 
-The work is done by :mod:`backend.frontend_build`; this file is the entry point named
+The work is done by :mod:`jobdash.build`; this file is the entry point named
 in DESIGN.md and the README.
 """
 
@@ -10,7 +10,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from backend.frontend_build.cli import main
+# Build with the jobdash source beside this file, installed or not (a fresh clone works).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "backend"))
+
+from jobdash.build.cli import main  # noqa: E402 (after the path set-up)
 
 if __name__ == "__main__":
     # The sources sit beside this file, wherever it is run from; --out is relative to

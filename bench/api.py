@@ -3,8 +3,8 @@
     python bench/api.py [--jobs 1000,100000] [--duration 10] [--connections 50] [--threads 2]
 
 For each job count N: seed a temporary data directory with N realistic jobs (direct
-``executemany`` inserts after ``JobStore`` created the schema), start the real server
-(``python -m backend serve --no-worker``) on a free port, and load it with wrk (or, when
+``executemany`` inserts after ``SqliteStore`` created the schema), start the real server
+(``python -m jobdash serve --no-worker``) on a free port, and load it with wrk (or, when
 /usr/bin/wrk is missing, a fallback load generator of http.client threads in another
 process) on:
 
@@ -48,12 +48,25 @@ from harness import (  # noqa: E402
 
 def print_table(rows: list[tuple[str, str, Result, float | None]]) -> None:
     header = ("endpoint", "N", "req/s", "p50", "p99", "bytes/resp", "vs bare", "errors")
-    print(format_table(header, [
-        (endpoint, n, f"{result.rps:,.0f}", fmt_ms(result.p50_ms), fmt_ms(result.p99_ms),
-         f"{result.bytes_per_response:,.0f}", f"{ratio:.2f}" if ratio is not None else "1.00 (ref)",
-         str(result.errors))
-        for endpoint, n, result, ratio in rows
-    ], left=2))
+    print(
+        format_table(
+            header,
+            [
+                (
+                    endpoint,
+                    n,
+                    f"{result.rps:,.0f}",
+                    fmt_ms(result.p50_ms),
+                    fmt_ms(result.p99_ms),
+                    f"{result.bytes_per_response:,.0f}",
+                    f"{ratio:.2f}" if ratio is not None else "1.00 (ref)",
+                    str(result.errors),
+                )
+                for endpoint, n, result, ratio in rows
+            ],
+            left=2,
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,8 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=10, help="whole seconds per endpoint (default: 10)")
     parser.add_argument("--connections", type=int, default=50, help="concurrent connections (default: 50)")
     parser.add_argument("--threads", type=int, default=min(4, os.cpu_count() or 1), help="wrk threads")
-    parser.add_argument("--generator", choices=("wrk", "python"), default=LoadSettings.generator,
-                        help="load generator (default: wrk when /usr/bin/wrk exists)")
+    parser.add_argument(
+        "--generator",
+        choices=("wrk", "python"),
+        default=LoadSettings.generator,
+        help="load generator (default: wrk when /usr/bin/wrk exists)",
+    )
     args = parser.parse_args(argv)
     try:
         counts = [int(part) for part in args.jobs.split(",") if part.strip()]
@@ -73,11 +90,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--jobs needs at least one count of 1 or more")
     if args.duration <= 0 or args.connections < 1:
         parser.error("--duration and --connections must be positive")
-    settings = LoadSettings(max(1, min(args.threads, args.connections)), args.connections, args.duration,
-                            args.generator)
+    settings = LoadSettings(
+        max(1, min(args.threads, args.connections)), args.connections, args.duration, args.generator
+    )
 
-    print(f"jobdash API benchmark: {platform.python_implementation()} {platform.python_version()}, "
-          f"{os.cpu_count()} CPUs, {settings.describe()} per endpoint", flush=True)
+    print(
+        f"jobdash API benchmark: {platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, {settings.describe()} per endpoint",
+        flush=True,
+    )
 
     rows: list[tuple[str, str, Result, float | None]] = []
     workdir = Path(tempfile.mkdtemp(prefix="jobdash-bench-"))

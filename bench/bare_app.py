@@ -21,9 +21,14 @@ TARGET_BYTES = 5 * 1024
 def _constant_body() -> bytes:
     """Return a JSON document of exactly TARGET_BYTES bytes, shaped like a jobs page."""
     item = {
-        "id": "0b7e2b5e-8f4f-4d3c-9a51-2f1f5b8f0c11", "job_type": "scan", "status": "completed",
-        "file_path": "/media/library/Movies", "progress_percent": 100.0, "processed_count": 1,
-        "total_count": 1, "created_at": "2026-01-02T03:04:05.678Z",
+        "id": "0b7e2b5e-8f4f-4d3c-9a51-2f1f5b8f0c11",
+        "job_type": "scan",
+        "status": "completed",
+        "file_path": "/media/library/Movies",
+        "progress_percent": 100.0,
+        "processed_count": 1,
+        "total_count": 1,
+        "created_at": "2026-01-02T03:04:05.678Z",
     }
     jobs = []
     while len(json.dumps({"jobs": jobs + [item], "pad": ""}, separators=(",", ":"))) < TARGET_BYTES:

@@ -24,10 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # reuse the browser tests' server and page drivers
 
-from browser_support import CHROMIUM_ARGS, chromium_path  # noqa: E402
-from dashboard_support import Dashboard  # noqa: E402
-from live_server import live_server  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
+
+from support.browser import CHROMIUM_ARGS, chromium_path  # noqa: E402
+from support.dashboard import Dashboard  # noqa: E402
+from support.live_server import live_server  # noqa: E402
 
 METRICS = ("ScriptDuration", "RecalcStyleDuration", "LayoutDuration", "TaskDuration")
 

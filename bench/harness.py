@@ -4,12 +4,12 @@ bench/api.py and bench/scale.py both use this module; each piece of logic lives 
 once. Never part of the test run.
 
 - Seeding: realistic job rows inserted with ``executemany`` through one sqlite3
-  connection, in big transactions, after :class:`JobStore` created the schema (so the
+  connection, in big transactions, after :class:`SqliteStore` created the schema (so the
   triggers that keep ``jobs_version`` and ``job_counts`` run as for any other writer).
   ``created_at`` is written in the store's own format, so the normalising trigger's
   ``WHEN`` is false and it never fires an ``UPDATE`` per row. Another process generates
   the next rows meanwhile; 1,000,000 jobs take about 25 s.
-- Servers: the real one (``python -m backend serve --no-worker``) and the bare
+- Servers: the real one (``python -m jobdash serve --no-worker``) and the bare
   Starlette reference (bench/bare_app.py), both one uvicorn process, started and stopped
   by :func:`server`.
 - Load: wrk (``-t -c -d --latency``) and its output parsed into a :class:`Result`;
@@ -37,18 +37,19 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+if str(ROOT / "backend") not in sys.path:  # this checkout's jobdash, installed or not
+    sys.path.insert(0, str(ROOT / "backend"))
 
-from backend.store import DB_FILENAME, JobStore  # noqa: E402
+from jobdash.store.sqlite.store import DB_FILENAME, SqliteStore  # noqa: E402
 
 WRK = "/usr/bin/wrk"
 READY_TIMEOUT_S = 60.0
@@ -62,15 +63,49 @@ TYPES = (("scan", 40), ("apply", 15), ("transcode", 20), ("move", 10), ("process
 # every running row, sees what it would see in production).
 STATUSES = (("completed", 86), ("failed", 7), ("cancelled", 4), ("queued", 3))
 CONTAINERS = ("matroska", "mp4", "avi", "mpegts", "webm", "quicktime")
-WORDS = ("Silent", "Crimson", "Harbor", "Garden", "Signal", "Empire", "River", "Letters", "Machine",
-         "Summer", "Northern", "Iron", "Paper", "Midnight", "Frozen", "Wild", "Station", "Horizon")
+WORDS = (
+    "Silent",
+    "Crimson",
+    "Harbor",
+    "Garden",
+    "Signal",
+    "Empire",
+    "River",
+    "Letters",
+    "Machine",
+    "Summer",
+    "Northern",
+    "Iron",
+    "Paper",
+    "Midnight",
+    "Frozen",
+    "Wild",
+    "Station",
+    "Horizon",
+)
 # The newest jobs are the ones still queued or running (the top of the default page).
 NEWEST_ACTIVE = 50
 SEED_CHUNK_ROWS = 100_000
 
-COLUMNS = ("id", "file_path", "job_type", "status", "priority", "policy_name", "created_at", "started_at",
-           "completed_at", "progress_percent", "progress_json", "worker_pid", "worker_heartbeat",
-           "output_path", "error_message", "summary_json", "log_path")
+COLUMNS = (
+    "id",
+    "file_path",
+    "job_type",
+    "status",
+    "priority",
+    "policy_name",
+    "created_at",
+    "started_at",
+    "completed_at",
+    "progress_percent",
+    "progress_json",
+    "worker_pid",
+    "worker_heartbeat",
+    "output_path",
+    "error_message",
+    "summary_json",
+    "log_path",
+)
 
 
 def iso(moment: datetime) -> str:
@@ -78,8 +113,9 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def job_rows(count: int, first: int = 0, last: int | None = None, *, now: datetime | None = None,
-             seed: int = 7) -> list[tuple[Any, ...]]:
+def job_rows(
+    count: int, first: int = 0, last: int | None = None, *, now: datetime | None = None, seed: int = 7
+) -> list[tuple[Any, ...]]:
     """Return rows ``first .. last-1`` of ``count`` realistic jobs spread over the 30 days
     before ``now`` (oldest first). Each slice is deterministic on its own, so slices can
     be generated in parallel."""
@@ -88,17 +124,21 @@ def job_rows(count: int, first: int = 0, last: int | None = None, *, now: dateti
     types, statuses = [t for t, _ in TYPES], [s for s, _ in STATUSES]
     type_cum = list(itertools.accumulate(w for _, w in TYPES))
     status_cum = list(itertools.accumulate(w for _, w in STATUSES))
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     span = timedelta(days=30).total_seconds()
     rows: list[tuple[Any, ...]] = []
     for index in range(first, last):
         job_type = rng.choices(types, cum_weights=type_cum)[0]
         created = now - timedelta(seconds=span * (1 - (index + rng.random()) / count))
-        status = (rng.choices(statuses, cum_weights=status_cum)[0] if index < count - NEWEST_ACTIVE
-                  else rng.choice(("queued", "running")))
+        status = (
+            rng.choices(statuses, cum_weights=status_cum)[0]
+            if index < count - NEWEST_ACTIVE
+            else rng.choice(("queued", "running"))
+        )
         title = f"{rng.choice(WORDS)} {rng.choice(WORDS)} ({rng.randrange(1950, 2025)})"
-        file_path = (f"/media/library/Movies/{title}" if job_type == "scan"
-                     else f"/media/library/Movies/{title}/{title}.mkv")
+        file_path = (
+            f"/media/library/Movies/{title}" if job_type == "scan" else f"/media/library/Movies/{title}/{title}.mkv"
+        )
         priority = 100 if rng.random() < 0.8 else rng.randrange(0, 1001)
         started = completed = progress_json = summary_json = error = output = heartbeat = pid = None
         percent = 0.0
@@ -120,22 +160,52 @@ def job_rows(count: int, first: int = 0, last: int | None = None, *, now: dateti
             progress_json = json.dumps({"processed": total, "total": total, "unit": "files"}, sort_keys=True)
             if job_type == "scan":
                 counts = {name: rng.randrange(0, total) for name in rng.sample(CONTAINERS, 3)}
-                summary_json = json.dumps({
-                    "root": file_path, "files_found": total, "files_scanned": total, "errors": 0,
-                    "bytes": rng.randrange(10**6, 10**12), "containers": dict(sorted(counts.items())),
-                    "mismatched": 0, "elapsed_seconds": round(rng.uniform(0.5, 600), 3), "error_samples": [],
-                }, sort_keys=True)
+                summary_json = json.dumps(
+                    {
+                        "root": file_path,
+                        "files_found": total,
+                        "files_scanned": total,
+                        "errors": 0,
+                        "bytes": rng.randrange(10**6, 10**12),
+                        "containers": dict(sorted(counts.items())),
+                        "mismatched": 0,
+                        "elapsed_seconds": round(rng.uniform(0.5, 600), 3),
+                        "error_samples": [],
+                    },
+                    sort_keys=True,
+                )
             else:
                 output = file_path.rsplit(".", 1)[0] + ".out.mkv"
         if status == "failed":
-            error = rng.choice(("source file is missing", "target volume is full",
-                                "Worker lost: no heartbeat for over 60 s; the job was abandoned and marked failed."))
+            error = rng.choice(
+                (
+                    "source file is missing",
+                    "target volume is full",
+                    "Worker lost: no heartbeat for over 60 s; the job was abandoned and marked failed.",
+                )
+            )
         job_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        rows.append((
-            job_id, file_path, job_type, status, priority, None, iso(created),
-            iso(started) if started else None, iso(completed) if completed else None,
-            percent, progress_json, pid, heartbeat, output, error, summary_json, None,
-        ))
+        rows.append(
+            (
+                job_id,
+                file_path,
+                job_type,
+                status,
+                priority,
+                None,
+                iso(created),
+                iso(started) if started else None,
+                iso(completed) if completed else None,
+                percent,
+                progress_json,
+                pid,
+                heartbeat,
+                output,
+                error,
+                summary_json,
+                None,
+            )
+        )
     return rows
 
 
@@ -152,12 +222,14 @@ class SeedReport:
 
     def describe(self) -> str:
         rate = self.count / self.insert_seconds if self.insert_seconds else 0
-        return (f"{self.count:,} jobs in {self.seconds:.1f} s "
-                f"(inserts {self.insert_seconds:.1f} s, {rate:,.0f} rows/s, triggers included)")
+        return (
+            f"{self.count:,} jobs in {self.seconds:.1f} s "
+            f"(inserts {self.insert_seconds:.1f} s, {rate:,.0f} rows/s, triggers included)"
+        )
 
 
 def seed(data_dir: Path, count: int, *, chunk_rows: int = SEED_CHUNK_ROWS) -> SeedReport:
-    """Create the schema with JobStore, then insert ``count`` rows.
+    """Create the schema with SqliteStore, then insert ``count`` rows.
 
     One connection, ``executemany`` in transactions of ``chunk_rows`` rows, while another
     process generates the next rows. The store's triggers run for every row (as for any
@@ -166,8 +238,8 @@ def seed(data_dir: Path, count: int, *, chunk_rows: int = SEED_CHUNK_ROWS) -> Se
     """
     started = time.monotonic()
     data_dir.mkdir(parents=True, exist_ok=True)
-    JobStore(data_dir).close()
-    now = datetime.now(timezone.utc)
+    SqliteStore(data_dir).close()
+    now = datetime.now(UTC)
     tasks = [(count, first, min(count, first + chunk_rows), now) for first in range(0, count, chunk_rows)]
     inserting = 0.0
     conn = sqlite3.connect(data_dir / DB_FILENAME, isolation_level=None)
@@ -225,16 +297,43 @@ def http_get(port: int, path: str, headers: dict[str, str] | None = None) -> tup
 
 def api_server_command(data_dir: Path, port: int) -> list[str]:
     """The server under test: one uvicorn process, no worker child."""
-    return [sys.executable, "-m", "backend", "serve", "--log-level", "warning", "--no-worker",
-            "--host", HOST, "--port", str(port), "--data-dir", str(data_dir),
-            # Keep the seeded running jobs running: no stale-job recovery mid-run.
-            "--stale-after", "86400"]
+    return [
+        sys.executable,
+        "-m",
+        "jobdash",
+        "serve",
+        "--log-level",
+        "warning",
+        "--no-worker",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        # Keep the seeded running jobs running: no stale-job recovery mid-run.
+        "--stale-after",
+        "86400",
+    ]
 
 
 def bare_server_command(port: int) -> list[str]:
     """The reference limit: bare Starlette answering a constant 5 KB JSON (bench/bare_app.py)."""
-    return [sys.executable, "-m", "uvicorn", "bare_app:app", "--app-dir", str(BENCH_DIR),
-            "--host", HOST, "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bare_app:app",
+        "--app-dir",
+        str(BENCH_DIR),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
 
 
 def stop_process(process: subprocess.Popen[Any], timeout: float = 15) -> None:
@@ -338,8 +437,7 @@ class Client:
 def background(command: list[str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``command`` (a helper process) while the block runs; SIGTERM it afterwards."""
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         LIVE.add(process.pid)
         try:
             yield process
@@ -352,7 +450,7 @@ def background(command: list[str], log_path: Path) -> Iterator[subprocess.Popen[
 
 LOG_BLOCK_LINES = 100_000
 _EXTENSIONS = (("mkv", "matroska"), ("mp4", "mp4"), ("avi", "avi"), ("ts", "mpegts"), ("webm", "webm"))
-_LOG_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
+_LOG_EPOCH = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
 
 
 def log_lines(first: int, count: int, seed: int = 11) -> bytes:
@@ -365,8 +463,9 @@ def log_lines(first: int, count: int, seed: int = 11) -> bytes:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(_LOG_EPOCH + seconds)) + f".{tenth * 100:03d}Z"
         extension, container = _EXTENSIONS[rng.randrange(len(_EXTENSIONS))]
         name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} ({rng.randrange(1950, 2025)})"
-        out.append(f"{stamp} INFO {name}.{extension} {container} {rng.randrange(10**6, 10**10)} "
-                   f"{rng.getrandbits(64):016x}\n")
+        out.append(
+            f"{stamp} INFO {name}.{extension} {container} {rng.randrange(10**6, 10**10)} {rng.getrandbits(64):016x}\n"
+        )
     return "".join(out).encode()
 
 
@@ -506,18 +605,35 @@ def parse_wrk(output: str) -> Result:
     seconds = _ms(done.group(2) + done.group(3)) / 1000
     read = float(done.group(4)) * _SIZE[done.group(5)]
     errors = 0
-    for pattern in (r"Non-2xx or 3xx responses: (\d+)",
-                    r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"):
+    for pattern in (
+        r"Non-2xx or 3xx responses: (\d+)",
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+    ):
         match = re.search(pattern, output)
         if match:
             errors += sum(int(n) for n in match.groups())
-    return Result(requests, seconds, float(rps.group(1)), _ms(percentiles["50"]), _ms(percentiles["99"]),
-                  read / max(requests, 1), errors, _ms(stats.group(3)) if stats else 0.0)
+    return Result(
+        requests,
+        seconds,
+        float(rps.group(1)),
+        _ms(percentiles["50"]),
+        _ms(percentiles["99"]),
+        read / max(requests, 1),
+        errors,
+        _ms(stats.group(3)) if stats else 0.0,
+    )
 
 
 def run_wrk(url: str, settings: LoadSettings, headers: dict[str, str]) -> Result:
-    command = [WRK, f"-t{settings.threads}", f"-c{settings.connections}", f"-d{settings.duration}s",
-               "--latency", "--timeout", "10s"]
+    command = [
+        WRK,
+        f"-t{settings.threads}",
+        f"-c{settings.connections}",
+        f"-d{settings.duration}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     done = subprocess.run([*command, url], capture_output=True, text=True, timeout=settings.duration + 60)
@@ -573,16 +689,30 @@ def load_worker(url: str, connections: int, duration: float, headers: dict[str, 
     every = sorted(x for slot in latencies for x in slot)
     count = len(every)
     return {
-        "requests": count, "seconds": elapsed, "rps": count / elapsed,
-        "p50_ms": percentile(every, 0.50), "p99_ms": percentile(every, 0.99),
-        "bytes_per_response": sum(sizes) / max(count, 1), "errors": sum(errors),
+        "requests": count,
+        "seconds": elapsed,
+        "rps": count / elapsed,
+        "p50_ms": percentile(every, 0.50),
+        "p99_ms": percentile(every, 0.99),
+        "bytes_per_response": sum(sizes) / max(count, 1),
+        "errors": sum(errors),
         "max_ms": every[-1] if every else 0.0,
     }
 
 
 def run_fallback(url: str, settings: LoadSettings, headers: dict[str, str]) -> Result:
-    command = [sys.executable, __file__, "--load-worker", url, "--connections", str(settings.connections),
-               "--duration", str(settings.duration), "--headers", json.dumps(headers)]
+    command = [
+        sys.executable,
+        __file__,
+        "--load-worker",
+        url,
+        "--connections",
+        str(settings.connections),
+        "--duration",
+        str(settings.duration),
+        "--headers",
+        json.dumps(headers),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=settings.duration + 60)
     if done.returncode != 0:
         raise SystemExit(f"load generator failed: {done.stderr}")
@@ -605,8 +735,7 @@ def fmt_ms(value: float) -> str:
     return f"{value * 1000:.0f} µs" if value < 1 else f"{value:.1f} ms"
 
 
-def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1,
-                 left_last: bool = False) -> str:
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1, left_last: bool = False) -> str:
     """Given a header and rows of cells, return an aligned text table.
 
     The first ``left`` columns (and the last one, with ``left_last``) are left-aligned,
@@ -621,8 +750,12 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int
         if len(row) == 1:
             out.append(row[0])
             continue
-        out.append("  ".join(c.ljust(widths[i]) if i < left or (left_last and i == last) else c.rjust(widths[i])
-                             for i, c in enumerate(row)).rstrip())
+        out.append(
+            "  ".join(
+                c.ljust(widths[i]) if i < left or (left_last and i == last) else c.rjust(widths[i])
+                for i, c in enumerate(row)
+            ).rstrip()
+        )
         if index == 0:
             out.append(rule)
     return "\n".join(out)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/scale.py            # the full run (about 9 minutes, 13 at most)
     .venv/bin/python bench/scale.py --quick    # a smoke run: smaller sizes, short loads
 
-Everything runs over real HTTP against the real server (``python -m backend serve
+Everything runs over real HTTP against the real server (``python -m jobdash serve
 --no-worker``, one uvicorn process) with the same load generator and settings for every
 throughput row (wrk -t2 -c50 -d10s --latency, on the same 2 cores as the server), and
 prints one table:
@@ -91,8 +91,7 @@ from harness import (  # noqa: E402 (after the path set-up)
     server,
     write_log,
 )
-
-from backend.store import JobStore  # noqa: E402
+from jobdash.store.sqlite.store import SqliteStore  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -106,8 +105,14 @@ TABS_P99_MAX_MS = 25.0
 TABS_RSS_MAX_MB = 150.0
 
 # Dashboard views the tabs keep open (weights), job-detail tabs' shares.
-TAB_LISTS = [["/api/jobs", 50], ["/api/jobs?status=running", 15], ["/api/jobs?status=failed", 10],
-             ["/api/jobs?type=scan", 10], ["/api/jobs?since=24h", 10], ["/api/jobs?offset=50", 5]]
+TAB_LISTS = [
+    ["/api/jobs", 50],
+    ["/api/jobs?status=running", 15],
+    ["/api/jobs?status=failed", 10],
+    ["/api/jobs?type=scan", 10],
+    ["/api/jobs?since=24h", 10],
+    ["/api/jobs?offset=50", 5],
+]
 DASHBOARD_SHARE = 0.7
 WRITER_INTERVAL_S = 0.5
 LOG_NEW_LINES = 100
@@ -155,22 +160,40 @@ class Row:
 
     @classmethod
     def of(cls, case: str, size: str, result: Result, other: Meter | None, **extra: Any) -> Row:
-        return cls(case, size, result.rps, result.p50_ms, result.p99_ms, result.bytes_per_response,
-                   errors=result.errors, other=other, **extra)
+        return cls(
+            case,
+            size,
+            result.rps,
+            result.p50_ms,
+            result.p99_ms,
+            result.bytes_per_response,
+            errors=result.errors,
+            other=other,
+            **extra,
+        )
 
     def cells(self) -> list[str]:
         def num(value: float | None, text: Callable[[float], str]) -> str:
             return "" if value is None else text(value)
 
         noisy = bool(self.verdict) and self.other is not None and self.other.others > NOISE_MAX
-        return [self.case, self.size, num(self.rps, lambda v: f"{v:,.0f}"), num(self.p50, fmt_ms),
-                num(self.p99, fmt_ms), num(self.bytes, lambda v: f"{v:,.0f}"), self.ratio, self.target,
-                self.verdict + ("*" if noisy else ""), "" if self.errors is None else str(self.errors),
-                self.other.describe() if self.other else "", self.note]
+        return [
+            self.case,
+            self.size,
+            num(self.rps, lambda v: f"{v:,.0f}"),
+            num(self.p50, fmt_ms),
+            num(self.p99, fmt_ms),
+            num(self.bytes, lambda v: f"{v:,.0f}"),
+            self.ratio,
+            self.target,
+            self.verdict + ("*" if noisy else ""),
+            "" if self.errors is None else str(self.errors),
+            self.other.describe() if self.other else "",
+            self.note,
+        ]
 
 
-HEADER = ("case", "N", "req/s", "p50", "p99", "bytes/resp", "ratio", "target", "met?", "errors",
-          "others' CPU", "notes")
+HEADER = ("case", "N", "req/s", "p50", "p99", "bytes/resp", "ratio", "target", "met?", "errors", "others' CPU", "notes")
 
 
 def verdict(ok: bool) -> str:
@@ -230,8 +253,9 @@ def probe(rounds: int, step: Callable[[int], tuple[float, int, bool]]) -> Probe:
 
 def probe_row(case: str, size: str, result: tuple[Probe, Meter], **extra: Any) -> Row:
     figures, other = result
-    return Row(case, size, None, figures.p50, figures.p99, figures.wire_bytes, errors=figures.anomalies,
-               other=other, **extra)
+    return Row(
+        case, size, None, figures.p50, figures.p99, figures.wire_bytes, errors=figures.anomalies, other=other, **extra
+    )
 
 
 @contextmanager
@@ -280,14 +304,25 @@ class Run:
     @contextmanager
     def api(self, count: int, label: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
         port = free_port()
-        with server(api_server_command(self.data_dir(count), port), port, "/healthz",
-                    self.workdir / f"server-{label}.log") as process:
+        with server(
+            api_server_command(self.data_dir(count), port), port, "/healthz", self.workdir / f"server-{label}.log"
+        ) as process:
             yield port, process
 
     def writer(self, data_dir: Path, job_id: str, label: str) -> Any:
-        return background([sys.executable, str(BENCH_DIR / "writer.py"), "--data-dir", str(data_dir),
-                           "--job-id", job_id, "--interval", str(WRITER_INTERVAL_S)],
-                          self.workdir / f"writer-{label}.log")
+        return background(
+            [
+                sys.executable,
+                str(BENCH_DIR / "writer.py"),
+                "--data-dir",
+                str(data_dir),
+                "--job-id",
+                job_id,
+                "--interval",
+                str(WRITER_INTERVAL_S),
+            ],
+            self.workdir / f"writer-{label}.log",
+        )
 
     def wrk_on(self, port: int, path: str, headers: dict[str, str] | None = None) -> tuple[Result, Meter]:
         return measure(lambda _: load(f"http://{HOST}:{port}{path}", self.wrk, headers))
@@ -320,8 +355,9 @@ class Run:
         with server(bare_server_command(port), port, "/constant", self.workdir / "bare.log"):
             say("bare Starlette (constant 5 KB JSON) ...")
             self.limit, other = self.wrk_on(port, "/constant")
-        self.throughput.append(Row.of("bare Starlette, constant 5 KB JSON (the limit)", "-", self.limit, other,
-                                      ratio="1.00 (ref)"))
+        self.throughput.append(
+            Row.of("bare Starlette, constant 5 KB JSON (the limit)", "-", self.limit, other, ratio="1.00 (ref)")
+        )
 
     def endpoints(self, port: int, count: int) -> Result:
         full: Result | None = None
@@ -361,7 +397,7 @@ class Run:
         rows["moving"] = Row.of(f"writer every {WRITER_INTERVAL_S:g} s, under load", f"{count:,}", moving, other)
 
         say(f"N={count:,}: first request after a change, {self.sizes.rounds} rounds ...")
-        store, client = JobStore(data_dir), Client(port)
+        store, client = SqliteStore(data_dir), Client(port)
         etag = client.get("/api/jobs").headers["etag"]
 
         def step(i: int) -> tuple[float, int, bool]:
@@ -376,8 +412,12 @@ class Run:
         finally:
             client.close()
             store.close()
-        rows["uncached"] = probe_row("first request after a change (1 client)", f"{count:,}", uncached,
-                                     note="each one a cache miss" if count == self.sizes.jobs[0] else "")
+        rows["uncached"] = probe_row(
+            "first request after a change (1 client)",
+            f"{count:,}",
+            uncached,
+            note="each one a cache miss" if count == self.sizes.jobs[0] else "",
+        )
 
     def scale_rows(self) -> list[Row]:
         sizes = self.sizes.jobs
@@ -411,9 +451,18 @@ class Run:
                 first = client.get(base)
             page = json.loads(first.body)
             assert page["total_lines"] == lines, (page["total_lines"], lines)
-            self.logs.append(Row("first request (tail; indexes the whole file)", f"{lines:,} lines",
-                                 None, first.ms, None, first.wire_bytes, other=other,
-                                 note="once per log per server process"))
+            self.logs.append(
+                Row(
+                    "first request (tail; indexes the whole file)",
+                    f"{lines:,} lines",
+                    None,
+                    first.ms,
+                    None,
+                    first.wire_bytes,
+                    other=other,
+                    note="once per log per server process",
+                )
+            )
             total = page["total_lines"]
             etag = client.get(f"{base}?offset={total}").headers["etag"]
 
@@ -423,6 +472,7 @@ class Run:
 
             path = data_dir / "logs" / f"{job_id}.log"
             with open(path, "ab") as log:
+
                 def hundred_new(i: int) -> tuple[float, int, bool]:
                     nonlocal total
                     log.write(log_lines(total, LOG_NEW_LINES))
@@ -442,9 +492,16 @@ class Run:
             what = "poll, nothing new (304)" if case == "nothing new" else f"poll after {LOG_NEW_LINES} new lines"
             self.logs.append(probe_row(what, f"{sizes['small']:,} lines", small, ratio="1.00 (ref)"))
             ratio = big[0].p50 / small[0].p50
-            self.logs.append(probe_row(
-                what, f"{sizes['big']:,} lines", big, ratio=f"{ratio:.2f} / {big[0].p99 / small[0].p99:.2f}",
-                target=f"p50 ratio <= {LOG_RATIO_MAX}", verdict=verdict(ratio <= LOG_RATIO_MAX)))
+            self.logs.append(
+                probe_row(
+                    what,
+                    f"{sizes['big']:,} lines",
+                    big,
+                    ratio=f"{ratio:.2f} / {big[0].p99 / small[0].p99:.2f}",
+                    target=f"p50 ratio <= {LOG_RATIO_MAX}",
+                    verdict=verdict(ratio <= LOG_RATIO_MAX),
+                )
+            )
 
     def log_poll_parallel(self, port: int) -> None:
         job_id = self.log_jobs["big"]
@@ -469,12 +526,18 @@ class Run:
             (result, polled), other = measure(with_polls)
             together.append(result.p99_ms)
             meters.append(other)
-            self.logs.append(Row.of(
-                f"/api/jobs + big-log polls in parallel, run {run}", size, result, other,
-                note=f"{len(polled):,} polls of {LOG_NEW_LINES} new lines, p50 {fmt_ms(percentile(sorted(polled), 0.5))}"))
+            self.logs.append(
+                Row.of(
+                    f"/api/jobs + big-log polls in parallel, run {run}",
+                    size,
+                    result,
+                    other,
+                    note=f"{len(polled):,} polls of {LOG_NEW_LINES} new lines, p50 {fmt_ms(percentile(sorted(polled), 0.5))}",
+                )
+            )
         # Judge on the pairs measured while the machine was quiet, when there are any: a
         # burst of other work during one run says nothing about the log polls.
-        pairs = list(zip(alone, together, meters[0::2], meters[1::2]))
+        pairs = list(zip(alone, together, meters[0::2], meters[1::2], strict=False))
         quiet = [pair for pair in pairs if max(pair[2].others, pair[3].others) <= NOISE_MAX]
         used = quiet or pairs
         alone_p99 = [pair[0] for pair in used]
@@ -482,14 +545,25 @@ class Run:
         mean_together = statistics.fmean(pair[1] for pair in used)
         self.alone_p99 = mean_alone
         noise = max(max(alone_p99) - min(alone_p99), 0.10 * mean_alone)
-        self.logs.append(Row(
-            "/api/jobs p99: with log polls vs alone (means)", size, None, None, mean_together, None,
-            ratio=f"{mean_together / mean_alone:.2f}", target=f"within noise (+{fmt_ms(noise)})",
-            verdict=verdict(mean_together - mean_alone <= noise),
-            other=max((m for pair in used for m in pair[2:]), key=lambda meter: meter.others),
-            note=(f"ratio = with / alone; alone {fmt_ms(mean_alone)}; over "
-                  + (f"the {len(quiet)} quiet pair(s) of runs" if quiet else f"all {len(pairs)} pairs (none quiet)")
-                  + "; noise = max(spread of their alone runs, 10% of their mean)")))
+        self.logs.append(
+            Row(
+                "/api/jobs p99: with log polls vs alone (means)",
+                size,
+                None,
+                None,
+                mean_together,
+                None,
+                ratio=f"{mean_together / mean_alone:.2f}",
+                target=f"within noise (+{fmt_ms(noise)})",
+                verdict=verdict(mean_together - mean_alone <= noise),
+                other=max((m for pair in used for m in pair[2:]), key=lambda meter: meter.others),
+                note=(
+                    f"ratio = with / alone; alone {fmt_ms(mean_alone)}; over "
+                    + (f"the {len(quiet)} quiet pair(s) of runs" if quiet else f"all {len(pairs)} pairs (none quiet)")
+                    + "; noise = max(spread of their alone runs, 10% of their mean)"
+                ),
+            )
+        )
 
         say("/api/jobs while a never-indexed big log gets its first request ...")
 
@@ -507,11 +581,19 @@ class Run:
             return result, cold[0]
 
         (result, cold_ms), other = measure(with_cold_log, COLD_LOGS)
-        self.logs.append(Row.of(
-            "/api/jobs while a big log is indexed (first request)", size, result, other,
-            ratio=f"{result.p99_ms / self.alone_p99:.2f}",
-            note=(f"ratio = p99 / alone; the indexing request took {fmt_ms(cold_ms)}; "
-                  f"max latency {fmt_ms(result.max_ms)}")))
+        self.logs.append(
+            Row.of(
+                "/api/jobs while a big log is indexed (first request)",
+                size,
+                result,
+                other,
+                ratio=f"{result.p99_ms / self.alone_p99:.2f}",
+                note=(
+                    f"ratio = p99 / alone; the indexing request took {fmt_ms(cold_ms)}; "
+                    f"max latency {fmt_ms(result.max_ms)}"
+                ),
+            )
+        )
 
     # ------------------------------------------------------------ 4. tabs
 
@@ -531,8 +613,9 @@ class Run:
             # A fresh server each time: its peak RSS is this run's alone.
             with self.api(count, f"tabs-{number}") as (port, process):
                 client = Client(port)  # warm-up: each URL once (a cold log index is measured above)
-                for path in ([p for p, _ in TAB_LISTS] + [f"/api/jobs/{j}" for j in ids]
-                             + [f"/api/jobs/{j}/logs" for j in ids]):
+                for path in (
+                    [p for p, _ in TAB_LISTS] + [f"/api/jobs/{j}" for j in ids] + [f"/api/jobs/{j}/logs" for j in ids]
+                ):
                     client.get(path)
                 client.close()
                 with self.writer(data_dir, ids[0], f"tabs-{number}") as writer:
@@ -540,51 +623,108 @@ class Run:
                     say(f"{tabs:,} tabs polling every 5 s for {seconds} s at {count:,} jobs ...")
                     cpu, writer_cpu, began = cpu_seconds(process.pid), cpu_seconds(writer.pid), time.monotonic()
                     done = subprocess.run(
-                        [sys.executable, str(BENCH_DIR / "tabs.py"), "--port", str(port), "--plan", str(plan_path),
-                         "--tabs", str(tabs), "--duration", str(seconds)],
-                        capture_output=True, text=True, timeout=seconds + 120, check=False)
+                        [
+                            sys.executable,
+                            str(BENCH_DIR / "tabs.py"),
+                            "--port",
+                            str(port),
+                            "--plan",
+                            str(plan_path),
+                            "--tabs",
+                            str(tabs),
+                            "--duration",
+                            str(seconds),
+                        ],
+                        capture_output=True,
+                        text=True,
+                        timeout=seconds + 120,
+                        check=False,
+                    )
                     if done.returncode != 0:
                         raise SystemExit(f"tabs.py failed:\n{done.stderr}")
                     return {
-                        "stats": json.loads(done.stdout), "wall": time.monotonic() - began,
-                        "server_cpu": cpu_seconds(process.pid) - cpu, "server_mem": memory_kib(process.pid),
-                        "writer_cpu": cpu_seconds(writer.pid) - writer_cpu, "writer_mem": memory_kib(writer.pid),
+                        "stats": json.loads(done.stdout),
+                        "wall": time.monotonic() - began,
+                        "server_cpu": cpu_seconds(process.pid) - cpu,
+                        "server_mem": memory_kib(process.pid),
+                        "writer_cpu": cpu_seconds(writer.pid) - writer_cpu,
+                        "writer_mem": memory_kib(writer.pid),
                     }
 
         result, other = measure(attempt, tries=2)
         stats, wall = result["stats"], result["wall"]
         size = f"{count:,}"
-        self.tabs.append(Row(
-            f"{tabs:,} tabs, all polls ({stats['offered_rps']:.0f} req/s offered)", size, stats["rps"],
-            stats["p50_ms"], stats["p99_ms"], stats["bytes_per_response"],
-            target=f"0 errors, p99 < {TABS_P99_MAX_MS:g} ms",
-            verdict=verdict(stats["errors"] == 0 and stats["p99_ms"] < TABS_P99_MAX_MS), errors=stats["errors"],
-            other=other,
-            note=(f"{stats['not_modified'] / max(stats['requests'], 1):.0%} answered 304; max {fmt_ms(stats['max_ms'])}; "
-                  f"{stats['connects']:,} connections opened, {stats['retries']:,} retried on a closed keep-alive"
-                  + (f"; {stats['error_kinds']}" if stats["errors"] else ""))))
-        for kind, label in (("list", "dashboard list polls"), ("detail", "job detail polls"),
-                            ("log", "log polls (offset)")):
+        self.tabs.append(
+            Row(
+                f"{tabs:,} tabs, all polls ({stats['offered_rps']:.0f} req/s offered)",
+                size,
+                stats["rps"],
+                stats["p50_ms"],
+                stats["p99_ms"],
+                stats["bytes_per_response"],
+                target=f"0 errors, p99 < {TABS_P99_MAX_MS:g} ms",
+                verdict=verdict(stats["errors"] == 0 and stats["p99_ms"] < TABS_P99_MAX_MS),
+                errors=stats["errors"],
+                other=other,
+                note=(
+                    f"{stats['not_modified'] / max(stats['requests'], 1):.0%} answered 304; max {fmt_ms(stats['max_ms'])}; "
+                    f"{stats['connects']:,} connections opened, {stats['retries']:,} retried on a closed keep-alive"
+                    + (f"; {stats['error_kinds']}" if stats["errors"] else "")
+                ),
+            )
+        )
+        for kind, label in (
+            ("list", "dashboard list polls"),
+            ("detail", "job detail polls"),
+            ("log", "log polls (offset)"),
+        ):
             figures = stats["kinds"][kind]
             statuses = ", ".join(f"{n:,}x {code}" for code, n in sorted(figures["statuses"].items()))
-            self.tabs.append(Row(f"  {label}", size, figures["requests"] / seconds, figures["p50_ms"],
-                                 figures["p99_ms"], figures["bytes_per_response"],
-                                 note=f"{statuses}; max {fmt_ms(figures['max_ms'])}"))
+            self.tabs.append(
+                Row(
+                    f"  {label}",
+                    size,
+                    figures["requests"] / seconds,
+                    figures["p50_ms"],
+                    figures["p99_ms"],
+                    figures["bytes_per_response"],
+                    note=f"{statuses}; max {fmt_ms(figures['max_ms'])}",
+                )
+            )
         server_mem, writer_mem = result["server_mem"], result["writer_mem"]
         peak_mb = server_mem["VmHWM"] / 1024
-        self.tabs.append(Row(
-            "  server process (uvicorn, one process)", size, target=f"peak RSS < {TABS_RSS_MAX_MB:g} MB",
-            verdict=verdict(peak_mb < TABS_RSS_MAX_MB),
-            note=(f"CPU {result['server_cpu']:.1f} s in {wall:.0f} s ({result['server_cpu'] / wall:.0%} of one core); "
-                  f"peak RSS {peak_mb:.0f} MB, RSS at end {server_mem['VmRSS'] / 1024:.0f} MB")))
-        self.tabs.append(Row(
-            f"  writer process (progress every {WRITER_INTERVAL_S:g} s + log lines)", size,
-            note=(f"CPU {result['writer_cpu']:.1f} s ({result['writer_cpu'] / wall:.0%} of one core); "
-                  f"peak RSS {writer_mem['VmHWM'] / 1024:.0f} MB")))
-        self.tabs.append(Row(
-            "  load generator (bench/tabs.py)", size,
-            note=(f"CPU {stats['generator_cpu_s']:.1f} s; its own start lag p99 "
-                  f"{fmt_ms(stats['start_lag_p99_ms'])}, max {fmt_ms(stats['start_lag_max_ms'])}")))
+        self.tabs.append(
+            Row(
+                "  server process (uvicorn, one process)",
+                size,
+                target=f"peak RSS < {TABS_RSS_MAX_MB:g} MB",
+                verdict=verdict(peak_mb < TABS_RSS_MAX_MB),
+                note=(
+                    f"CPU {result['server_cpu']:.1f} s in {wall:.0f} s ({result['server_cpu'] / wall:.0%} of one core); "
+                    f"peak RSS {peak_mb:.0f} MB, RSS at end {server_mem['VmRSS'] / 1024:.0f} MB"
+                ),
+            )
+        )
+        self.tabs.append(
+            Row(
+                f"  writer process (progress every {WRITER_INTERVAL_S:g} s + log lines)",
+                size,
+                note=(
+                    f"CPU {result['writer_cpu']:.1f} s ({result['writer_cpu'] / wall:.0%} of one core); "
+                    f"peak RSS {writer_mem['VmHWM'] / 1024:.0f} MB"
+                ),
+            )
+        )
+        self.tabs.append(
+            Row(
+                "  load generator (bench/tabs.py)",
+                size,
+                note=(
+                    f"CPU {stats['generator_cpu_s']:.1f} s; its own start lag p99 "
+                    f"{fmt_ms(stats['start_lag_p99_ms'])}, max {fmt_ms(stats['start_lag_max_ms'])}"
+                ),
+            )
+        )
 
     # ------------------------------------------------------------ the whole run
 
@@ -637,17 +777,23 @@ def main(argv: list[str] | None = None) -> int:
         run.run()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"jobdash polling at scale{' (--quick)' if args.quick else ''}: {platform.python_implementation()} "
-          f"{platform.python_version()}, {os.cpu_count()} CPUs; load average {load_before} before, "
-          f"{loadavg()} after; {time.monotonic() - started:.0f} s in all")
+    print(
+        f"jobdash polling at scale{' (--quick)' if args.quick else ''}: {platform.python_implementation()} "
+        f"{platform.python_version()}, {os.cpu_count()} CPUs; load average {load_before} before, "
+        f"{loadavg()} after; {time.monotonic() - started:.0f} s in all"
+    )
     print(run.table())
     for note in run.notes:
         print(f"- {note}")
-    print(f"others' CPU: the share of the machine's CPU that processes outside the benchmark used "
-          f"during the measurement; above {NOISE_MAX:.0%}, it was taken again (at most {TRIES} tries, "
-          "2 for the tabs) and the quietest try is shown")
-    print(f"* judged on a measurement taken while other processes used more than {NOISE_MAX:.0%} of the "
-          "CPUs: run again on a quiet machine before trusting that verdict")
+    print(
+        f"others' CPU: the share of the machine's CPU that processes outside the benchmark used "
+        f"during the measurement; above {NOISE_MAX:.0%}, it was taken again (at most {TRIES} tries, "
+        "2 for the tabs) and the quietest try is shown"
+    )
+    print(
+        f"* judged on a measurement taken while other processes used more than {NOISE_MAX:.0%} of the "
+        "CPUs: run again on a quiet machine before trusting that verdict"
+    )
     missed = [row.case.strip() for row in run.all_rows() if row.verdict == "MISSED"]
     print(f"targets missed: {len(missed)}" + (f" ({'; '.join(missed)})" if missed else ""))
     return 0

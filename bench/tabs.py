@@ -70,8 +70,10 @@ class Stats:
             values = sorted(self.latencies[kind])
             every.extend(values)
             kinds[kind] = {
-                "requests": len(values), "statuses": dict(self.statuses[kind]),
-                "p50_ms": percentile(values, 0.50), "p99_ms": percentile(values, 0.99),
+                "requests": len(values),
+                "statuses": dict(self.statuses[kind]),
+                "p50_ms": percentile(values, 0.50),
+                "p99_ms": percentile(values, 0.99),
                 "max_ms": values[-1] if values else 0.0,
                 "bytes_per_response": self.wire_bytes[kind] / max(len(values), 1),
             }
@@ -79,15 +81,22 @@ class Stats:
         lags = sorted(self.lags)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return {
-            "tabs": tabs, "seconds": seconds, "offered_rps": offered_rps,
-            "requests": len(every), "rps": len(every) / seconds if seconds else 0.0,
-            "p50_ms": percentile(every, 0.50), "p99_ms": percentile(every, 0.99),
+            "tabs": tabs,
+            "seconds": seconds,
+            "offered_rps": offered_rps,
+            "requests": len(every),
+            "rps": len(every) / seconds if seconds else 0.0,
+            "p50_ms": percentile(every, 0.50),
+            "p99_ms": percentile(every, 0.99),
             "max_ms": every[-1] if every else 0.0,
             "bytes_per_response": sum(self.wire_bytes.values()) / max(len(every), 1),
             "not_modified": sum(self.statuses[k][304] for k in KINDS),
-            "errors": sum(self.errors.values()), "error_kinds": dict(self.errors.most_common(5)),
-            "connects": self.connects, "retries": self.retries,
-            "start_lag_p99_ms": percentile(lags, 0.99), "start_lag_max_ms": lags[-1] if lags else 0.0,
+            "errors": sum(self.errors.values()),
+            "error_kinds": dict(self.errors.most_common(5)),
+            "connects": self.connects,
+            "retries": self.retries,
+            "start_lag_p99_ms": percentile(lags, 0.99),
+            "start_lag_max_ms": lags[-1] if lags else 0.0,
             "generator_cpu_s": usage.ru_utime + usage.ru_stime,
             "kinds": kinds,
         }
@@ -158,7 +167,8 @@ class Connection:
         request = (
             f"GET {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nUser-Agent: jobdash-bench-tab\r\n"
             "Accept: application/json\r\nAccept-Encoding: gzip, deflate\r\n"
-            + (f"If-None-Match: {etag}\r\n" if etag else "") + "\r\n"
+            + (f"If-None-Match: {etag}\r\n" if etag else "")
+            + "\r\n"
         ).encode()
         for attempt in (0, 1):
             reused = self.writer is not None and self.reader is not None and not self.reader.at_eof()
@@ -247,19 +257,22 @@ class Tab:
 
 
 def _weighted(pairs: list[list[Any]], count: int, rng: random.Random) -> list[Any]:
-    values, weights = zip(*pairs)
+    values, weights = zip(*pairs, strict=True)
     return rng.choices(values, weights, k=count)
 
 
-async def run(port: int, plan: dict[str, Any], tabs: int, interval: float, duration: float,
-              seed: int) -> dict[str, Any]:
+async def run(
+    port: int, plan: dict[str, Any], tabs: int, interval: float, duration: float, seed: int
+) -> dict[str, Any]:
     rng = random.Random(seed)
     stats = Stats()
     dashboards = round(tabs * plan.get("dashboard_share", 0.7))
-    pages: list[Tab] = [Tab(port, stats, list_path=path, job_id=None)
-                        for path in _weighted(plan["lists"], dashboards, rng)]
-    pages += [Tab(port, stats, list_path=None, job_id=job_id)
-              for job_id in _weighted(plan["watch"], tabs - dashboards, rng)]
+    pages: list[Tab] = [
+        Tab(port, stats, list_path=path, job_id=None) for path in _weighted(plan["lists"], dashboards, rng)
+    ]
+    pages += [
+        Tab(port, stats, list_path=None, job_id=job_id) for job_id in _weighted(plan["watch"], tabs - dashboards, rng)
+    ]
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.2
     stop_at = start + duration

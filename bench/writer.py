@@ -3,7 +3,7 @@
     python bench/writer.py --data-dir DIR --job-id ID [--interval 0.5] [--log-lines 5]
 
 Every ``--interval`` seconds (0.5: the worker's own progress throttle) it records the
-job's progress through ``JobStore.progress`` — a real write to the jobs table that moves
+job's progress through ``SqliteStore.progress`` — a real write to the jobs table that moves
 the store's data version, as a worker does — and appends ``--log-lines`` scan-log lines
 to the job's log (a scan at 10 files per second). Runs until SIGTERM/SIGINT, then prints
 one JSON line: writes made, seconds, and the slowest write.
@@ -22,8 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import log_lines  # noqa: E402 (after the path set-up)
-
-from backend.store import JobStore  # noqa: E402
+from jobdash.store.sqlite.store import SqliteStore  # noqa: E402
 
 TOTAL_FILES = 1_000_000
 
@@ -39,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    store = JobStore(args.data_dir)
+    store = SqliteStore(args.data_dir)
     job = store.get(args.job_id)
     if job is None or job["status"] != "running":
         raise SystemExit(f"job {args.job_id} is not a running job")
@@ -59,8 +58,16 @@ def main(argv: list[str] | None = None) -> int:
             # On a fixed schedule (write n at n * interval), whatever each write took.
             stop.wait(max(0.0, started + writes * args.interval - time.monotonic()))
     store.close()
-    print(json.dumps({"writes": writes, "seconds": round(time.monotonic() - started, 3),
-                      "slowest_write_ms": round(slowest * 1000, 2)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "writes": writes,
+                "seconds": round(time.monotonic() - started, 3),
+                "slowest_write_ms": round(slowest * 1000, 2),
+            }
+        ),
+        flush=True,
+    )
     return 0
 
 

@@ -25,8 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.containers import is_media_file
-from backend.sample_library import make_library
+from jobdash.jobs.containers import is_media_file
+from jobdash.jobs.sample_library import make_library
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +80,7 @@ def alive(pid: int) -> bool:
 
 
 class Server:
-    """``python -m backend serve`` on a free port, its output captured in a file."""
+    """``python -m jobdash serve`` on a free port, its output captured in a file."""
 
     def __init__(self, data_dir: Path, log_file: Path, *extra: str) -> None:
         self.port = free_port()
@@ -88,7 +88,7 @@ class Server:
         self.log_file = log_file
         self._log = open(log_file, "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend", "serve", "--port", str(self.port), "--data-dir", str(data_dir), *extra],
+            [sys.executable, "-m", "jobdash", "serve", "--port", str(self.port), "--data-dir", str(data_dir), *extra],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -163,8 +163,10 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
 def queue_scan(root: Path, data_dir: Path) -> str:
     """Run `jobdash scan` as an operator would; return the job id it prints."""
     queued = subprocess.run(
-        [sys.executable, "-m", "backend", "scan", str(root), "--data-dir", str(data_dir)],
-        capture_output=True, text=True, timeout=30,
+        [sys.executable, "-m", "jobdash", "scan", str(root), "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert queued.returncode == 0, queued.stderr
     job_id = queued.stdout.strip()
@@ -252,7 +254,7 @@ def test_scan_end_to_end(tmp_path: Path, http: httpx.Client, library: tuple[Path
 
         # The log: a header, one line per file, a footer; offset paging gives it whole.
         lines = all_log_lines(http, base, job_id)
-        followed += lines[len(followed):]
+        followed += lines[len(followed) :]
         assert followed == lines, "following by offset must give exactly the full log"
         per_file = [line for line in lines if PER_FILE_LINE.match(line)]
         assert len(per_file) == expected["files"]
@@ -294,9 +296,9 @@ def test_sigterm_during_a_scan_returns_the_job_to_the_queue(
             pytest.fail(f"the scan was never seen part-way: {item}")
         stop_server(server, worker_pids)
         time.sleep(1.5)  # an orphaned worker would keep writing; give it the chance
-        from backend.store import JobStore
+        from jobdash.store.sqlite.store import SqliteStore
 
-        store = JobStore(data_dir)
+        store = SqliteStore(data_dir)
         try:
             row = store.get(job_id)
         finally:
@@ -312,9 +314,21 @@ def test_serve_with_a_missing_dist_fails_at_start(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-dist"
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "backend", "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "data"),
-         "--dist", str(missing)],
-        capture_output=True, text=True, timeout=30,
+        [
+            sys.executable,
+            "-m",
+            "jobdash",
+            "serve",
+            "--port",
+            str(free_port()),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--dist",
+            str(missing),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode != 0
     assert time.monotonic() - started < 20, "must fail at start, not serve"

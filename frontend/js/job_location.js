@@ -6,7 +6,7 @@
 
 import { PAGE_PARAMS, PARAM_NAMES } from "./url_state.js";
 
-// The API's canonical form (backend/store.py is_uuid): lower-case, hyphenated.
+// The API's canonical form (backend/jobdash/store/sqlite/store.py is_uuid): lower-case, hyphenated.
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SHOWN_MAX = 60;
 const EXAMPLE_ID = "0b7e2b5e-8f4f-4d3c-9a51-2f1f5b8f0c11";

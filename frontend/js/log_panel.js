@@ -16,7 +16,7 @@ import { planLog } from "./log_state.js";
 export const MAX_LINES = 5000;
 /** Scrolled to within this many pixels of the bottom counts as "at the bottom". */
 const BOTTOM_SLACK_PX = 24;
-// "<timestamp> <LEVEL> <message>", as backend/joblog.py writes every line.
+// "<timestamp> <LEVEL> <message>", as backend/jobdash/store/log_writer.py writes every line.
 const LINE_PATTERN = /^(\S+) (DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL) /;
 
 /**

@@ -9,7 +9,7 @@ export const PARAM_NAMES = Object.freeze(["status", "type", "since", "sort", "li
 /** Parameters of the page itself (page_config.js reads ?debug=1): kept in the URL, never sent to the API. */
 export const PAGE_PARAMS = Object.freeze(["debug"]);
 
-// The API refuses deeper offsets (backend/list_query.py OFFSET_MAX) with a 400; a URL
+// The API refuses deeper offsets (backend/jobdash/model/list_query.py OFFSET_MAX) with a 400; a URL
 // asking for more is treated like any other invalid value.
 const OFFSET_MAX = 1_000_000;
 const DIGITS = /^[0-9]{1,7}$/;

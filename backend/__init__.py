@@ -1,3 +1,0 @@
-"""jobdash: live jobs dashboard for a media-library orchestrator."""
-
-__version__ = "0.1.0"

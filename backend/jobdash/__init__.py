@@ -1,0 +1,26 @@
+"""jobdash: the live jobs dashboard of a media-library orchestrator.
+
+The package, top-down (each layer imports only the ones below it; import-linter checks
+this, see ``pyproject.toml``)::
+
+    cli      the `jobdash` command
+    http     the Starlette app: JSON API, caching, static pages    | worker  the loop that runs jobs
+    store    the store interface and its SQLite implementation
+    model    the job vocabulary and pure rules (states, list query, API items, polling)
+    util     small pure helpers (timestamps, text safety)
+
+    jobs     built-in job types: plugins that use only the public API below
+    build    the static frontend build behind build.py (independent of the server)
+
+The public API for job-type plugins::
+
+    from jobdash import JobContext, JobFailed
+
+    def checksum(ctx: JobContext) -> dict:
+        ...
+"""
+
+from jobdash.version import __version__
+from jobdash.worker.context import JobCancelled, JobContext, JobFailed
+
+__all__ = ["JobCancelled", "JobContext", "JobFailed", "__version__"]

@@ -1,0 +1,301 @@
+"""The OpenAPI 3.1 document of the JSON API, built from the same constants the API checks."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jobdash.model.list_query import LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, OFFSET_MAX, SINCE_WINDOWS, SORTS
+from jobdash.model.states import JOB_TYPES, STATUSES
+from jobdash.version import __version__
+
+_NULLABLE_STR = {"type": ["string", "null"]}
+_NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+_COUNT = {"type": ["integer", "null"], "minimum": 0}
+
+_LIST_ITEM = {
+    "type": "object",
+    "required": [
+        "id",
+        "job_type",
+        "status",
+        "file_path",
+        "progress_percent",
+        "processed_count",
+        "total_count",
+        "created_at",
+        "started_at",
+        "completed_at",
+        "duration_seconds",
+    ],
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "job_type": {"type": "string", "enum": list(JOB_TYPES)},
+        "status": {"type": "string", "enum": list(STATUSES)},
+        "file_path": {"type": "string"},
+        "progress_percent": {"type": "number", "minimum": 0, "maximum": 100},
+        "processed_count": _COUNT,
+        "total_count": _COUNT,
+        "created_at": {"type": "string", "format": "date-time"},
+        "started_at": _NULLABLE_TIME,
+        "completed_at": _NULLABLE_TIME,
+        "duration_seconds": {"type": ["number", "null"]},
+    },
+}
+
+_DETAIL_ITEM = {
+    "type": "object",
+    "required": [
+        *_LIST_ITEM["required"],
+        "id_short",
+        "priority",
+        "policy_name",
+        "error_message",
+        "output_path",
+        "summary",
+        "summary_raw",
+        "has_logs",
+    ],
+    "properties": {
+        **_LIST_ITEM["properties"],
+        "id_short": {"type": "string", "minLength": 8, "maxLength": 8},
+        "priority": {"type": "integer", "minimum": 0, "maximum": 1000},
+        "policy_name": _NULLABLE_STR,
+        "error_message": _NULLABLE_STR,
+        "output_path": _NULLABLE_STR,
+        "summary": _NULLABLE_STR,
+        "summary_raw": {"type": ["object", "null"]},
+        "has_logs": {"type": "boolean"},
+    },
+}
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string", "description": "What is wrong and what is allowed."}},
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _ok(schema_ref: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": {"ETag": {"schema": {"type": "string"}}},
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
+    }
+
+
+_COMMON = {
+    "304": {"description": "Not modified: the If-None-Match ETag still matches (no body)."},
+    "400": _error("Invalid parameter: the message names it and what is allowed."),
+    "503": {
+        **_error("The job store is unavailable; retry after Retry-After seconds."),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+}
+
+_IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "An ETag from an earlier response; 304 when nothing changed.",
+}
+
+_JOB_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+    "description": "The job's UUID (a non-UUID is a 400, an unknown UUID a 404).",
+}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _choices_pattern(choices: tuple[str, ...]) -> str:
+    """Given the allowed values, return the pattern of what the API takes: one or more of
+    them, comma-separated, spaces around each ignored; or nothing (not given).
+
+    >>> import re; pattern = re.compile(_choices_pattern(("a", "b")))
+    >>> [bool(pattern.match(text)) for text in ("a", "b, a", "", "a,", "c", "a,c")]
+    [True, True, True, False, False, False]
+    """
+    one = rf"\s*({'|'.join(choices)})\s*"
+    return rf"^({one}(,{one})*)?$"
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """Return the OpenAPI document served at ``/api/openapi.json``."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "jobdash API",
+            "version": __version__,
+            "description": "Read-only JSON API of jobdash, the live jobs dashboard.",
+        },
+        "paths": {
+            "/api/jobs": {
+                "get": {
+                    "operationId": "listJobs",
+                    "summary": "List jobs, newest first by default.",
+                    "parameters": [
+                        _query(
+                            "status",
+                            {"type": "string", "pattern": _choices_pattern(STATUSES)},
+                            f"One or more of {', '.join(STATUSES)}, comma-separated.",
+                        ),
+                        _query(
+                            "type",
+                            {"type": "string", "pattern": _choices_pattern(JOB_TYPES)},
+                            f"One or more of {', '.join(JOB_TYPES)}, comma-separated.",
+                        ),
+                        _query(
+                            "since",
+                            {"type": "string", "enum": list(SINCE_WINDOWS)},
+                            "Only jobs created within this window.",
+                        ),
+                        _query(
+                            "sort",
+                            {"type": "string", "enum": list(SORTS)},
+                            "Sort key; a leading '-' sorts descending. Default -created_at.",
+                        ),
+                        _query(
+                            "limit",
+                            {"type": "integer", "minimum": LIMIT_MIN, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
+                            "Page size.",
+                        ),
+                        _query(
+                            "offset",
+                            {"type": "integer", "minimum": 0, "maximum": OFFSET_MAX, "default": 0},
+                            "Index of the first job of the page.",
+                        ),
+                        _IF_NONE_MATCH,
+                    ],
+                    "responses": {"200": _ok("JobList", "One page of jobs."), **_COMMON},
+                }
+            },
+            "/api/jobs/{id}": {
+                "get": {
+                    "operationId": "getJob",
+                    "summary": "One job with every field.",
+                    "parameters": [_JOB_ID, _IF_NONE_MATCH],
+                    "responses": {
+                        "200": _ok("JobDetailItem", "The job."),
+                        "404": _error("No job has this id."),
+                        **_COMMON,
+                    },
+                }
+            },
+            "/api/jobs/{id}/logs": {
+                "get": {
+                    "operationId": "getJobLogs",
+                    "summary": "Log lines of one job, from an absolute line offset.",
+                    "parameters": [
+                        _JOB_ID,
+                        _query(
+                            "offset",
+                            {"type": "integer", "minimum": 0, "maximum": 10**12},
+                            "Index (0-based) of the first line wanted; omit for the tail.",
+                        ),
+                        _query(
+                            "lines",
+                            {"type": "integer", "minimum": 1, "maximum": 1000, "default": 200},
+                            "How many lines at most.",
+                        ),
+                        _IF_NONE_MATCH,
+                    ],
+                    "responses": {
+                        "200": _ok("JobLogs", "The lines."),
+                        "404": _error("No job has this id."),
+                        **_COMMON,
+                    },
+                }
+            },
+            "/api/config/polling": {
+                "get": {
+                    "operationId": "getPollingConfig",
+                    "summary": "The server's polling settings.",
+                    "parameters": [_IF_NONE_MATCH],
+                    "responses": {"200": _ok("PollingConfig", "The settings."), **_COMMON},
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "This document.",
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI document.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "304": _COMMON["304"],
+                        "400": _COMMON["400"],
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "200 when the server and its store answer.",
+                    "responses": {
+                        "200": _ok("Health", "Healthy."),
+                        "304": _COMMON["304"],
+                        "503": _COMMON["503"],
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "JobListItem": _LIST_ITEM,
+                "JobDetailItem": _DETAIL_ITEM,
+                "JobList": {
+                    "type": "object",
+                    "required": ["jobs", "total", "limit", "offset", "has_filters"],
+                    "properties": {
+                        "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/JobListItem"}},
+                        "total": {"type": "integer", "minimum": 0},
+                        "limit": {"type": "integer", "minimum": LIMIT_MIN, "maximum": LIMIT_MAX},
+                        "offset": {"type": "integer", "minimum": 0},
+                        "has_filters": {"type": "boolean"},
+                    },
+                },
+                "JobLogs": {
+                    "type": "object",
+                    "required": ["job_id", "lines", "total_lines", "offset", "has_more"],
+                    "properties": {
+                        "job_id": {"type": "string", "format": "uuid"},
+                        "lines": {"type": "array", "items": {"type": "string"}},
+                        "total_lines": {"type": "integer", "minimum": 0},
+                        "offset": {"type": "integer", "minimum": 0},
+                        "has_more": {"type": "boolean"},
+                    },
+                },
+                "PollingConfig": {
+                    "type": "object",
+                    "required": ["interval_ms", "log_interval_ms", "enabled"],
+                    "properties": {
+                        "interval_ms": {"type": "integer", "minimum": 2000, "maximum": 60000},
+                        "log_interval_ms": {"type": "integer", "minimum": 2000},
+                        "enabled": {"type": "boolean"},
+                    },
+                },
+                "Health": {
+                    "type": "object",
+                    "required": ["status"],
+                    "properties": {"status": {"type": "string"}, "data_version": {"type": "integer"}},
+                },
+                "Error": _ERROR,
+            }
+        },
+    }

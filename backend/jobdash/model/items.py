@@ -1,0 +1,137 @@
+"""Job rows as the API shows them: JobListItem, JobDetailItem, and the human summary.
+
+Pure functions of a row (no I/O), so they are tested without a database.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jobdash.model.states import is_terminal
+from jobdash.util.timestamps import parse_iso, seconds_between, to_iso
+
+Row = dict[str, Any]
+
+
+def _json_object(text: str | None) -> dict[str, Any] | None:
+    """Given stored JSON text, return it if it is an object, else None (never raise)."""
+    if not text:
+        return None
+    try:
+        # NaN/Infinity (which Python's json writes by default) are not JSON: read as null.
+        value = json.loads(text, parse_constant=lambda _: None)
+    except (ValueError, TypeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _timestamp(text: str | None) -> str | None:
+    """Given a stored timestamp, return it normalised to ``...Z`` (raw if unparsable)."""
+    moment = parse_iso(text)
+    return to_iso(moment) if moment is not None else text
+
+
+def progress_counts(row: Row) -> tuple[int | None, int | None]:
+    """Given a job row, return (processed, total) from ``progress_json``, or Nones.
+
+    >>> progress_counts({"progress_json": '{"processed": 25, "total": 100}'})
+    (25, 100)
+    """
+    progress = _json_object(row.get("progress_json")) or {}
+    return _count(progress.get("processed")), _count(progress.get("total"))
+
+
+def list_item(row: Row) -> Row:
+    """Given a job row, return its JobListItem.
+
+    ``duration_seconds`` stays null until the job ends, so a running job's item changes
+    only when its data does (pages compute the elapsed time themselves).
+    """
+    processed, total = progress_counts(row)
+    duration = None
+    if is_terminal(row["status"]):
+        duration = seconds_between(row.get("started_at"), row.get("completed_at"))
+    return {
+        "id": row["id"],
+        "job_type": row["job_type"],
+        "status": row["status"],
+        "file_path": row["file_path"],
+        "progress_percent": round(float(row.get("progress_percent") or 0), 2),
+        "processed_count": processed,
+        "total_count": total,
+        "created_at": _timestamp(row.get("created_at")),
+        "started_at": _timestamp(row.get("started_at")),
+        "completed_at": _timestamp(row.get("completed_at")),
+        "duration_seconds": duration,
+    }
+
+
+def human_bytes(size: int) -> str:
+    """Given a byte count, return it in binary units.
+
+    >>> human_bytes(0), human_bytes(1536), human_bytes(5 * 1024**3)
+    ('0 B', '1.5 KiB', '5.0 GiB')
+    """
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def summary_text(job_type: str, summary: dict[str, Any] | None) -> str | None:
+    """Given a job's type and summary object, return one human sentence (or None).
+
+    >>> summary_text("scan", {"files_found": 3, "files_scanned": 3, "errors": 0,
+    ...     "bytes": 2048, "containers": {"matroska": 2, "mp4": 1}, "elapsed_seconds": 1.5})
+    'Scanned 3 of 3 files (2.0 KiB) in 1.5 s: 2 matroska, 1 mp4; no errors.'
+    """
+    if not summary:
+        return None
+    if job_type == "scan" and "files_found" in summary:
+        found = _count(summary.get("files_found")) or 0
+        scanned = _count(summary.get("files_scanned")) or 0
+        errors = _count(summary.get("errors")) or 0
+        size = _count(summary.get("bytes")) or 0
+        elapsed = summary.get("elapsed_seconds")
+        containers = summary.get("containers") or {}
+        text = f"Scanned {scanned:,} of {_plural(found, 'file')} ({human_bytes(size)})"
+        if isinstance(elapsed, (int, float)):
+            text += f" in {elapsed:g} s"
+        if isinstance(containers, dict) and containers:
+            parts = sorted(containers.items(), key=lambda kv: (-_as_int(kv[1]), kv[0]))
+            text += ": " + ", ".join(f"{_as_int(n):,} {name}" for name, n in parts)
+        text += f"; {_plural(errors, 'error')}." if errors else "; no errors."
+        return text
+    parts = [f"{key}: {value}" for key, value in summary.items() if not isinstance(value, (dict, list))]
+    return "; ".join(parts) or None
+
+
+def _as_int(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def detail_item(row: Row, *, has_logs: bool) -> Row:
+    """Given a job row and whether its log has content, return its JobDetailItem."""
+    summary_raw = _json_object(row.get("summary_json"))
+    return {
+        **list_item(row),
+        "id_short": row["id"][:8],
+        "priority": row.get("priority"),
+        "policy_name": row.get("policy_name"),
+        "error_message": row.get("error_message"),
+        "output_path": row.get("output_path"),
+        "summary": summary_text(row["job_type"], summary_raw),
+        "summary_raw": summary_raw,
+        "has_logs": has_logs,
+    }

@@ -1,0 +1,234 @@
+"""SQL on the ``jobs`` table, as plain ``fn(conn, ...)`` functions.
+
+Readers get a snapshot connection from :meth:`Database.read`; writers run inside
+:meth:`Database.write`'s ``BEGIN IMMEDIATE`` transaction. Nothing here opens, commits
+or closes a connection.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from jobdash.model.list_query import ListQuery
+
+Row = dict[str, Any]
+
+# created_at sorts as text: triggers (migration 1) keep every row in one UTC format,
+# whichever process wrote it, so text order is time order and the indexes serve it.
+CREATED = "created_at"
+
+_ORDER_BY: dict[str, str] = {
+    "created_at": f"{CREATED} ASC, id ASC",
+    "-created_at": f"{CREATED} DESC, id DESC",
+    "status": f"status ASC, {CREATED} ASC, id ASC",
+    "-status": f"status DESC, {CREATED} DESC, id DESC",
+    "job_type": f"job_type ASC, {CREATED} ASC, id ASC",
+    "-job_type": f"job_type DESC, {CREATED} DESC, id DESC",
+    "priority": f"priority ASC, {CREATED} ASC, id ASC",
+    "-priority": f"priority DESC, {CREATED} DESC, id DESC",
+}
+
+
+def _row(row: sqlite3.Row | None) -> Row | None:
+    return dict(row) if row is not None else None
+
+
+def _where(query: ListQuery, since_cutoff: str | None) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if query.statuses:
+        clauses.append(f"status IN ({','.join('?' * len(query.statuses))})")
+        args.extend(query.statuses)
+    if query.types:
+        clauses.append(f"job_type IN ({','.join('?' * len(query.types))})")
+        args.extend(query.types)
+    if since_cutoff is not None:
+        clauses.append(f"{CREATED} >= ?")
+        args.append(since_cutoff)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def list_jobs(conn: sqlite3.Connection, query: ListQuery, since_cutoff: str | None) -> tuple[list[Row], int]:
+    """Given a validated query, return (one page of job rows, total matching rows)."""
+    where, args = _where(query, since_cutoff)
+    rows = conn.execute(
+        f"SELECT * FROM jobs{where} ORDER BY {_ORDER_BY[query.sort]} LIMIT ? OFFSET ?",
+        [*args, query.limit, query.offset],
+    ).fetchall()
+    return [dict(r) for r in rows], count_jobs(conn, query, since_cutoff)
+
+
+def count_jobs(conn: sqlite3.Connection, query: ListQuery, since_cutoff: str | None) -> int:
+    """Given a validated query, return how many jobs match it.
+
+    Without a time window the answer comes from ``job_counts`` (a few rows whatever the
+    table's size); with one, the created_at index is walked over the window only.
+    """
+    where, args = _where(query, since_cutoff)
+    if since_cutoff is not None:
+        return int(conn.execute(f"SELECT COUNT(*) FROM jobs{where}", args).fetchone()[0])
+    # Same status/job_type conditions, on the counts table that has those columns too.
+    total = conn.execute(f"SELECT COALESCE(SUM(n), 0) FROM job_counts{where}", args).fetchone()[0]
+    return int(total)
+
+
+def get_job(conn: sqlite3.Connection, job_id: str) -> Row | None:
+    """Given a job id, return its row or None."""
+    return _row(conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """Return the jobs change counter, moved by every insert, update and delete."""
+    return int(conn.execute("SELECT version FROM jobs_version WHERE singleton = 1").fetchone()[0])
+
+
+def insert_job(conn: sqlite3.Connection, row: Row) -> Row:
+    """Insert a job row (a dict of column -> value) and return the stored row."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" * len(row))
+    stored = conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({marks}) RETURNING *", list(row.values())).fetchone()
+    return dict(stored)
+
+
+def claim_next(conn: sqlite3.Connection, worker_pid: int, now: str, job_types: tuple[str, ...]) -> Row | None:
+    """Mark the next queued job of ``job_types`` (lowest priority number, then oldest)
+    running and return it; None when no such job waits."""
+    assert job_types, "a worker handles at least one job type"
+    marks = ",".join("?" * len(job_types))
+    return _row(
+        conn.execute(
+            f"""
+            UPDATE jobs
+               SET status = 'running', started_at = ?, completed_at = NULL,
+                   worker_pid = ?, worker_heartbeat = ?, progress_percent = 0,
+                   progress_json = NULL, error_message = NULL, summary_json = NULL
+             WHERE id = (SELECT id FROM jobs
+                          WHERE status = 'queued' AND job_type IN ({marks})
+                          ORDER BY priority ASC, {CREATED} ASC, id ASC LIMIT 1)
+               AND status = 'queued'
+            RETURNING *
+            """,
+            (now, worker_pid, now, *job_types),
+        ).fetchone()
+    )
+
+
+def record_progress(conn: sqlite3.Connection, job_id: str, percent: float, progress: dict[str, Any], now: str) -> bool:
+    """Store progress (and a heartbeat) of a running job; False if it is no longer running."""
+    updated = conn.execute(
+        """
+        UPDATE jobs SET progress_percent = ?, progress_json = ?, worker_heartbeat = ?
+         WHERE id = ? AND status = 'running' RETURNING id
+        """,
+        (percent, json.dumps(progress, sort_keys=True), now, job_id),
+    ).fetchone()
+    return updated is not None
+
+
+def heartbeat(conn: sqlite3.Connection, job_id: str, now: str) -> bool:
+    """Refresh a running job's heartbeat; False if it is no longer running."""
+    updated = conn.execute(
+        "UPDATE jobs SET worker_heartbeat = ? WHERE id = ? AND status = 'running' RETURNING id",
+        (now, job_id),
+    ).fetchone()
+    return updated is not None
+
+
+def finish_job(
+    conn: sqlite3.Connection,
+    job_id: str,
+    status: str,
+    now: str,
+    *,
+    summary: dict[str, Any] | None = None,
+    error_message: str | None = None,
+    output_path: str | None = None,
+) -> bool:
+    """Record a running job's end (completed, failed or cancelled); False if it was not running.
+
+    A job the operator cancelled while it ran is already ``cancelled``: its worker may
+    still add the summary of the work done before it stopped.
+    """
+    assert status in ("completed", "failed", "cancelled"), status
+    updated = conn.execute(
+        """
+        UPDATE jobs
+           SET status = :status, completed_at = COALESCE(completed_at, :now),
+               summary_json = COALESCE(:summary, summary_json),
+               error_message = COALESCE(:error, error_message),
+               output_path = COALESCE(:output, output_path),
+               progress_percent = CASE WHEN :status = 'completed' THEN 100
+                                       ELSE progress_percent END
+         WHERE id = :id
+           AND (status = 'running' OR (status = 'cancelled' AND :status = 'cancelled'))
+        RETURNING id
+        """,
+        {
+            "status": status,
+            "now": now,
+            "summary": json.dumps(summary, sort_keys=True) if summary is not None else None,
+            "error": error_message,
+            "output": output_path,
+            "id": job_id,
+        },
+    ).fetchone()
+    return updated is not None
+
+
+def release_job(conn: sqlite3.Connection, job_id: str) -> bool:
+    """Return a running job to the queue (its worker is stopping); False if not running."""
+    updated = conn.execute(
+        """
+        UPDATE jobs
+           SET status = 'queued', started_at = NULL, worker_pid = NULL,
+               worker_heartbeat = NULL, progress_percent = 0, progress_json = NULL
+         WHERE id = ? AND status = 'running' RETURNING id
+        """,
+        (job_id,),
+    ).fetchone()
+    return updated is not None
+
+
+def cancel_job(conn: sqlite3.Connection, job_id: str, now: str) -> Row | None:
+    """Cancel a queued or running job; return its new row, or None if it was not active."""
+    return _row(
+        conn.execute(
+            """
+            UPDATE jobs SET status = 'cancelled', completed_at = ?
+             WHERE id = ? AND status IN ('queued', 'running')
+            RETURNING *
+            """,
+            (now, job_id),
+        ).fetchone()
+    )
+
+
+def fail_stale(conn: sqlite3.Connection, cutoff: str, now: str, stale_after_s: float) -> list[Row]:
+    """Fail every running job whose last heartbeat is older than ``cutoff``; return them."""
+    rows = conn.execute(
+        """
+        UPDATE jobs
+           SET status = 'failed', completed_at = :now,
+               error_message = 'Worker lost: no heartbeat for over ' || :age
+                   || ' s (last heartbeat ' || COALESCE(worker_heartbeat, 'never')
+                   || ', worker pid ' || COALESCE(worker_pid, 'unknown')
+                   || '); the job was abandoned and marked failed.'
+         WHERE status = 'running'
+           AND julianday(COALESCE(worker_heartbeat, started_at, created_at))
+               < julianday(:cutoff)
+        RETURNING *
+        """,
+        {"now": now, "cutoff": cutoff, "age": f"{stale_after_s:g}"},
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def ids_with_prefix(conn: sqlite3.Connection, prefix: str, limit: int) -> list[str]:
+    """Return up to ``limit`` job ids that start with ``prefix`` (a range scan of the key)."""
+    rows = conn.execute(
+        "SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+        (prefix, prefix + "\uffff", limit),
+    ).fetchall()
+    return [row[0] for row in rows]

@@ -1,0 +1,188 @@
+"""The SQLite job store: :class:`jobdash.store.interface.JobStore` on one local file.
+
+One host: the database ``jobdash.db`` (WAL) and the job logs under ``logs/`` share a
+data directory. Connections belong to :class:`~jobdash.store.sqlite.database.Database`;
+the SQL lives in :mod:`jobdash.store.sqlite.jobs_sql`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from jobdash.model.ids import is_uuid
+from jobdash.model.list_query import SINCE_WINDOWS, ListQuery
+from jobdash.model.states import JOB_TYPES, PRIORITY_DEFAULT, PRIORITY_MAX, PRIORITY_MIN
+from jobdash.store.interface import Row
+from jobdash.store.sqlite import jobs_sql
+from jobdash.store.sqlite.database import Database
+from jobdash.util.timestamps import now_iso, to_iso
+
+DB_FILENAME = "jobdash.db"
+LOGS_DIRNAME = "logs"
+
+
+class SqliteStore:
+    """Jobs kept in ``<data_dir>/jobdash.db`` with logs in ``<data_dir>/logs/``.
+
+    >>> store = SqliteStore(tmp_path)            # doctest: +SKIP
+    >>> job = store.create("/media", "scan")  # doctest: +SKIP
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        if not self.data_dir.is_dir():
+            raise FileNotFoundError(f"data directory {self.data_dir} does not exist")
+        self.logs_dir = self.data_dir / LOGS_DIRNAME
+        self.logs_dir.mkdir(exist_ok=True)
+        self.db = Database(self.data_dir / DB_FILENAME)
+
+    def close(self) -> None:
+        """Close the store's connections. Idempotent."""
+        self.db.close()
+
+    # reads
+
+    def list(self, query: ListQuery, *, now: datetime | None = None) -> tuple[list[Row], int]:
+        """Given a validated query, return (the page of rows, total matching rows)."""
+        _, rows, total = self.list_snapshot(query, now=now)
+        return rows, total
+
+    def list_snapshot(self, query: ListQuery, *, now: datetime | None = None) -> tuple[int, list[Row], int]:
+        """Like :meth:`list`, with the data version of the same snapshot first."""
+        cutoff = None
+        if query.since is not None:
+            moment = now or datetime.now(UTC)
+            cutoff = to_iso(moment - timedelta(seconds=SINCE_WINDOWS[query.since]))
+        return self.db.read(lambda conn: (jobs_sql.data_version(conn), *jobs_sql.list_jobs(conn, query, cutoff)))
+
+    def get(self, job_id: str) -> Row | None:
+        """Given a job id, return its row, or None if there is no such job."""
+        return self.get_snapshot(job_id)[1]
+
+    def get_snapshot(self, job_id: str) -> tuple[int, Row | None]:
+        """Like :meth:`get`, with the data version of the same snapshot first."""
+        if not is_uuid(job_id):
+            return self.version(), None
+        return self.db.read(lambda conn: (jobs_sql.data_version(conn), jobs_sql.get_job(conn, job_id)))
+
+    def version(self) -> int:
+        """Return the change counter that every write to the jobs table moves."""
+        return self.db.read(jobs_sql.data_version)
+
+    def version_now(self) -> int:
+        """Like :meth:`version`, but never waits: StoreUnavailable at once if locked.
+
+        Cheap enough (one single-row read) to call on the event loop for every request.
+        """
+        return self.db.read_immediate(jobs_sql.data_version)
+
+    def log_path(self, job: Row) -> Path:
+        """Given a job row, return its log file's path.
+
+        ``log_path`` may be absolute or relative to the data directory; when empty the
+        log is ``<data dir>/logs/<id>.log``. The id is checked to be a UUID first so
+        that no stored value can point the default path outside the logs directory.
+        """
+        stored = job.get("log_path")
+        if stored:
+            path = Path(stored)
+            return path if path.is_absolute() else self.data_dir / path
+        if not is_uuid(job["id"]):
+            raise ValueError(f"job id {job['id']!r} is not a UUID; refusing to build a log path")
+        return self.logs_dir / f"{job['id']}.log"
+
+    # writes
+
+    def create(
+        self,
+        file_path: str,
+        job_type: str,
+        *,
+        priority: int = PRIORITY_DEFAULT,
+        policy_name: str | None = None,
+    ) -> Row:
+        """Queue a new job and return its row."""
+        if job_type not in JOB_TYPES:
+            raise ValueError(f"job type must be one of {', '.join(JOB_TYPES)}; got {job_type!r}")
+        if not PRIORITY_MIN <= priority <= PRIORITY_MAX:
+            raise ValueError(f"priority must be from {PRIORITY_MIN} to {PRIORITY_MAX}; got {priority}")
+        row = {
+            "id": str(uuid.uuid4()),
+            "file_path": file_path,
+            "job_type": job_type,
+            "status": "queued",
+            "priority": priority,
+            "policy_name": policy_name,
+            "created_at": now_iso(),
+            "progress_percent": 0,
+        }
+        return self.db.write(jobs_sql.insert_job, row)
+
+    def claim(self, worker_pid: int, job_types: tuple[str, ...]) -> Row | None:
+        """Atomically mark the next queued job of ``job_types`` running for this worker.
+
+        Jobs of other types stay queued for whichever worker handles them.
+        """
+        return self.db.write(jobs_sql.claim_next, worker_pid, now_iso(), job_types)
+
+    def heartbeat(self, job_id: str) -> bool:
+        """Refresh a running job's heartbeat; False if it is no longer running."""
+        return self.db.write(jobs_sql.heartbeat, job_id, now_iso())
+
+    def progress(self, job_id: str, processed: int, total: int, unit: str = "files") -> bool:
+        """Record ``processed`` of ``total``; False if the job stopped running (cancelled).
+
+        >>> store.progress(job_id, 25, 100)  # doctest: +SKIP
+        True
+        """
+        percent = round(100.0 * processed / total, 2) if total > 0 else 0.0
+        progress = {"processed": processed, "total": total, "unit": unit}
+        return self.db.write(jobs_sql.record_progress, job_id, percent, progress, now_iso())
+
+    def finish(
+        self,
+        job_id: str,
+        status: str,
+        *,
+        summary: dict[str, Any] | None = None,
+        error_message: str | None = None,
+        output_path: str | None = None,
+    ) -> bool:
+        """Record a job's end: completed, failed or cancelled. False if it was not running."""
+        return self.db.write(
+            lambda conn: jobs_sql.finish_job(
+                conn,
+                job_id,
+                status,
+                now_iso(),
+                summary=summary,
+                error_message=error_message,
+                output_path=output_path,
+            )
+        )
+
+    def release(self, job_id: str) -> bool:
+        """Put a running job back in the queue (its worker is shutting down)."""
+        return self.db.write(jobs_sql.release_job, job_id)
+
+    def cancel(self, job_id: str) -> Row | None:
+        """Cancel a queued or running job; return its new row, or None if not active.
+
+        A running job's worker notices at its next progress step and stops.
+        """
+        if not is_uuid(job_id):
+            return None
+        return self.db.write(jobs_sql.cancel_job, job_id, now_iso())
+
+    def recover_stale(self, stale_after_s: float, *, now: datetime | None = None) -> list[Row]:
+        """Fail running jobs with no heartbeat for ``stale_after_s`` seconds; return them."""
+        moment = now or datetime.now(UTC)
+        cutoff = to_iso(moment - timedelta(seconds=stale_after_s))
+        return self.db.write(jobs_sql.fail_stale, cutoff, to_iso(moment), stale_after_s)
+
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
+        """Given the start of an id (as ``jobdash jobs`` prints), return up to ``limit`` ids."""
+        return self.db.read(jobs_sql.ids_with_prefix, prefix, limit)

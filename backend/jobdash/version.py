@@ -1,0 +1,3 @@
+"""The version of jobdash: one definition, read by the package metadata and the API."""
+
+__version__ = "0.1.0"

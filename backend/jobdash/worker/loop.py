@@ -1,0 +1,179 @@
+"""The worker: claims queued jobs one at a time and runs their handlers.
+
+Claim is atomic (lowest priority number, then oldest). While a job runs, a heartbeat
+thread refreshes ``worker_heartbeat`` and notices a cancellation; the handler reports
+throttled progress through its :class:`JobContext`. Every outcome is recorded:
+completed (with the summary), failed (with the error), cancelled, or released back to
+the queue when the worker is asked to stop. Running jobs whose heartbeat is older than
+``stale_after`` (their worker died) are failed, at start and periodically.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jobdash.model.staleness import STALE_AFTER_DEFAULT_S, recovery_interval
+from jobdash.store.interface import JobStore, StoreUnavailable
+from jobdash.store.log_writer import JobLog
+from jobdash.worker.context import JobCancelled, JobContext, JobFailed, WorkerStopping
+from jobdash.worker.registry import Handler, load_handlers
+
+log = logging.getLogger("jobdash.worker")
+
+HEARTBEAT_INTERVAL_S = 5.0
+IDLE_POLL_S = 1.0
+STORE_RETRY_S = 2.0
+STOP_GRACE_S = 10.0
+
+
+class Worker:
+    """Runs jobs from ``store`` until :meth:`stop` is called (or its parent process dies)."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        stale_after: float = STALE_AFTER_DEFAULT_S,
+        handlers: Mapping[str, Handler] | None = None,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL_S,
+        idle_poll: float = IDLE_POLL_S,
+        parent_pid: int | None = None,
+        max_files_per_second: float = 0,
+    ) -> None:
+        assert stale_after > heartbeat_interval, "a live worker must never look stale"
+        self.store = store
+        self.stale_after = stale_after
+        self.handlers = dict(load_handlers() if handlers is None else handlers)
+        self.job_types = tuple(self.handlers)
+        self.heartbeat_interval = heartbeat_interval
+        self.idle_poll = idle_poll
+        self.parent_pid = parent_pid
+        self.max_files_per_second = max_files_per_second
+        self.pid = os.getpid()
+        self.stopping = threading.Event()
+        self._next_recovery = 0.0
+
+    def stop(self) -> None:
+        """Ask the worker to stop; safe from a signal handler. The current job is released."""
+        self.stopping.set()
+
+    def _orphaned(self) -> bool:
+        return self.parent_pid is not None and os.getppid() != self.parent_pid
+
+    def run(self) -> None:
+        """Claim and run jobs until stopped."""
+        log.info("worker %d started (job types: %s)", self.pid, ", ".join(self.job_types))
+        while not self.stopping.is_set():
+            if self._orphaned():
+                log.warning("worker %d: parent process is gone; stopping", self.pid)
+                break
+            try:
+                self.recover_if_due()
+                ran = self.run_once()
+            except StoreUnavailable as error:
+                log.warning("worker %d: %s; retrying in %.0f s", self.pid, error, STORE_RETRY_S)
+                self.stopping.wait(STORE_RETRY_S)
+                continue
+            if not ran:
+                self.stopping.wait(self.idle_poll)
+        log.info("worker %d stopped", self.pid)
+
+    def recover_if_due(self, now: float | None = None) -> list[dict[str, Any]]:
+        """Fail abandoned running jobs if the recovery interval has passed; return them."""
+        now = time.monotonic() if now is None else now
+        if now < self._next_recovery:
+            return []
+        self._next_recovery = now + recovery_interval(self.stale_after)
+        failed = self.store.recover_stale(self.stale_after)
+        for job in failed:
+            log.warning("job %s: %s", job["id"], job["error_message"])
+            with JobLog(self.store.log_path(job)) as job_log:
+                job_log.write(job["error_message"], level="ERROR")
+        return failed
+
+    def run_once(self) -> bool:
+        """Claim one job and run it to its end; return False if no job was waiting."""
+        job = self.store.claim(self.pid, self.job_types)
+        if job is None:
+            return False
+        self.execute(job)
+        return True
+
+    def execute(self, job: dict[str, Any]) -> None:
+        """Run a claimed job's handler with a heartbeat and record its outcome."""
+        job_log = JobLog(self.store.log_path(job))
+        ctx = JobContext(self.store, job, job_log, self.stopping, max_items_per_second=self.max_files_per_second)
+        beat_done = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(ctx, beat_done), name="heartbeat", daemon=True)
+        job_log.write(f"job {job['id']} ({job['job_type']} {job['file_path']}) started by worker {self.pid}")
+        beat.start()
+        try:
+            self._record(ctx, job_log, self.handlers[job["job_type"]])
+        finally:
+            beat_done.set()
+            beat.join()
+            job_log.close()
+
+    def _record(self, ctx: JobContext, job_log: JobLog, handler: Handler) -> None:
+        job_id = ctx.job_id
+        started = time.monotonic()
+        try:
+            summary = handler(ctx)
+        except WorkerStopping:
+            job_log.write("worker is stopping; job returned to the queue", level="WARN")
+            self._persist(lambda: self.store.release(job_id))
+            return
+        except JobCancelled:
+            job_log.write("job cancelled by the operator", level="WARN")
+            self._persist(lambda: self.store.finish(job_id, "cancelled"))
+            return
+        except JobFailed as error:
+            message = str(error) or "the job failed"
+            job_log.write(message, level="ERROR")
+            self._persist(lambda: self.store.finish(job_id, "failed", error_message=message))
+            return
+        except Exception as error:  # a handler bug must fail its job, not kill the worker
+            message = f"internal error in the {ctx.job['job_type']} handler: {error!r}"
+            job_log.write(message, level="ERROR")
+            for line in traceback.format_exc().splitlines():
+                job_log.write(line, level="ERROR")
+            self._persist(lambda: self.store.finish(job_id, "failed", error_message=message))
+            return
+        elapsed = time.monotonic() - started
+        job_log.write(f"job completed in {elapsed:.3f} s")
+        if not self._persist(lambda: self.store.finish(job_id, "completed", summary=summary)):
+            # Cancelled (or failed as stale) while finishing: keep the work's summary.
+            self._persist(lambda: self.store.finish(job_id, "cancelled", summary=summary))
+
+    def _persist(self, write: Callable[[], bool]) -> bool:
+        """Run a store write, retrying while the store is unavailable, so no outcome is lost.
+
+        A stopping worker gives up after ``STOP_GRACE_S``; its job then still ends as
+        failed through stale-heartbeat recovery rather than staying ``running``.
+        """
+        give_up_at: float | None = None
+        while True:
+            try:
+                return write()
+            except StoreUnavailable as error:
+                log.warning("worker %d: %s; retrying", self.pid, error)
+                if self.stopping.is_set():
+                    give_up_at = give_up_at or time.monotonic() + STOP_GRACE_S
+                    if time.monotonic() >= give_up_at:
+                        log.error("worker %d: outcome not recorded before stopping", self.pid)
+                        return False
+                time.sleep(STORE_RETRY_S)
+
+    def _heartbeat(self, ctx: JobContext, done: threading.Event) -> None:
+        while not done.wait(self.heartbeat_interval):
+            try:
+                if not self.store.heartbeat(ctx.job_id):
+                    ctx.mark_cancelled()
+            except StoreUnavailable as error:
+                log.warning("worker %d: heartbeat not recorded: %s", self.pid, error)

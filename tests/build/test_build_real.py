@@ -1,0 +1,91 @@
+"""The real frontend (./frontend) builds, and its pages run under their CSP when served
+by `jobdash serve`'s app. Skipped until the dashboard's entry module exists."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_build_browser import RECORD_VIOLATIONS
+
+from jobdash.build import build
+from jobdash.build.hashing import csp_hash
+from jobdash.http.app import create_app
+from jobdash.http.settings import ServerSettings
+from support.frontend_tree import csp_of, importmap_of, preloads_of, read_tree
+
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+
+pytestmark = pytest.mark.skipif(
+    not (FRONTEND / "js" / "pages" / "index.js").is_file(), reason="frontend/js/pages/index.js not written yet"
+)
+
+
+@pytest.fixture(scope="module")
+def real_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(FRONTEND, tmp_path_factory.mktemp("real") / "dist").out
+
+
+def test_every_page_is_complete(real_dist: Path) -> None:
+    files = read_tree(real_dist)
+    manifest = json.loads(files["manifest.json"])
+    modules = sorted(p.relative_to(FRONTEND).as_posix() for p in (FRONTEND / "js").rglob("*.js"))
+    assert [name for name in manifest if name.startswith("js/")] == modules
+    pages = sorted(p.name for p in (FRONTEND / "templates").glob("*.html") if not p.name.startswith("_"))
+    assert pages and all(page in files for page in pages)
+    for page in pages:
+        html = files[page].decode()
+        text, importmap = importmap_of(html)
+        assert csp_hash(text) in csp_of(html) and "unsafe" not in csp_of(html)
+        assert set(importmap["imports"].values()) == {f"./{manifest[m]}" for m in modules}
+        assert f"./{manifest['js/pages/' + page.replace('.html', '.js')]}" in preloads_of(html)
+        for url in preloads_of(html):
+            assert url.removeprefix("./") in files
+    for name, data in files.items():
+        if name.endswith((".html", ".js", ".css", ".json", ".svg")):
+            assert gzip.decompress(files[name + ".gz"]) == data
+
+
+def test_the_real_build_is_deterministic(real_dist: Path, tmp_path: Path) -> None:
+    assert read_tree(build(FRONTEND, tmp_path / "again").out) == read_tree(real_dist)
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Run ``app`` under uvicorn on a free loopback port in a thread; yield its base URL."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.mark.browser
+def test_the_dashboard_runs_under_its_csp(page: Any, real_dist: Path, tmp_path: Path) -> None:
+    app = create_app(ServerSettings(data_dir=tmp_path, dist=real_dist))
+    job = app.state.store.create("/media/<img src=x onerror=alert(1)>.mkv", "scan")
+    try:
+        with serving(app) as base:
+            page.add_init_script(RECORD_VIOLATIONS)
+            page.goto(base + "/")
+            page.wait_for_selector('#connection-status[data-state="live"]', state="attached", timeout=15_000)
+            page.wait_for_selector(f'tr[data-job-id="{job["id"]}"]', timeout=15_000)
+            assert page.evaluate("window.__cspViolations") == []
+    finally:
+        app.state.store.close()

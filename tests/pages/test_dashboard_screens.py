@@ -1,0 +1,91 @@
+"""The dashboard's look at 1280 px (light and dark) and on a 390 px phone, in its main
+states: no horizontal scrolling, text beside every status colour, dark colours in dark
+mode. Screenshots go to $JOBDASH_SCREENSHOTS (when set) for a human to look at."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from support.browser import watched_page
+from support.dashboard import Dashboard, expected_network_errors, running_job
+from support.live_server import LiveServer
+from support.screens import check_layout
+
+pytestmark = pytest.mark.browser
+
+LAYOUTS = {
+    "1280-light": {"viewport": {"width": 1280, "height": 860}, "color_scheme": "light"},
+    "1280-dark": {"viewport": {"width": 1280, "height": 860}, "color_scheme": "dark"},
+    "390-phone": {
+        "viewport": {"width": 390, "height": 844},
+        "color_scheme": "light",
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+}
+
+
+def seed(server: LiveServer) -> None:
+    store = server.store
+    done = running_job(store, "/srv/media/Movies/Golden Harbor (1987)", processed=412, total=412)
+    store.finish(done, "completed", summary={"files_found": 412})
+    failed = running_job(store, "/srv/media/TV/Northern Signal/Season 02", processed=37, total=120)
+    store.finish(failed, "failed", error_message="permission denied")
+    store.cancel(store.create("/srv/media/Extras", "transcode")["id"])
+    store.create("/srv/media/Incoming/<img src=x onerror=alert(1)> weird name", "move")
+    store.create("/srv/media/Music Videos", "scan", priority=500)
+    running_job(store, "/srv/media/Movies/Electric Orchard (2011)/Electric Orchard (2011).mkv")
+    running_job(
+        store, "/srv/media/TV/a very long folder name that keeps going and going/Season 01", processed=1234, total=3000
+    )
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_dashboard_layout(browser: Any, server: LiveServer, tmp_path: Path, layout: str) -> None:
+    shots = Path(os.environ.get("JOBDASH_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    options = LAYOUTS[layout]
+    scheme = options["color_scheme"]
+    with watched_page(browser, **options) as page:
+        server.reset()
+        seed(server)
+        dash = Dashboard(page, server).open()
+        expect(page.locator("#jobs-body tr")).to_have_count(7)
+        expect(page.locator('#jobs-body .progress[data-mode="indeterminate"]')).to_have_count(1)
+        page.clock.run_for(3000)
+        check_layout(dash.page, shots, f"{layout}-jobs.png", scheme, "#jobs-body .badge")
+
+        page.select_option("#filter-status", "failed")
+        dash.settle()
+        expect(page.locator("#jobs-body tr")).to_have_count(1)
+        check_layout(dash.page, shots, f"{layout}-failed.png", scheme, "#jobs-body .badge")
+        page.select_option("#filter-status", "")
+        dash.settle()
+
+        page.route("**/api/jobs**", lambda route: route.abort())
+        dash.run_for(5000)
+        expect(dash.status).to_have_attribute("data-state", "reconnecting")
+        check_layout(dash.page, shots, f"{layout}-reconnecting.png", scheme, "#jobs-body .badge")
+        dash.run_for(10_000)
+        dash.run_for(10_000)
+        expect(dash.status).to_have_attribute("data-state", "offline")
+        check_layout(dash.page, shots, f"{layout}-offline.png", scheme, "#jobs-body .badge")
+        page.unroute("**/api/jobs**")
+        expected_network_errors(page)
+
+        page.select_option("#filter-type", "prune")
+        dash.settle()
+        expect(page.locator('[data-empty="filtered"]')).to_be_visible()
+        check_layout(dash.page, shots, f"{layout}-filtered-empty.png", scheme, "#jobs-body .badge")
+
+        server.reset()
+        page.goto(server.url("index.html"))
+        dash.settle()
+        expect(page.locator('[data-empty="none"]')).to_be_visible()
+        check_layout(dash.page, shots, f"{layout}-empty.png", scheme, "#jobs-body .badge")

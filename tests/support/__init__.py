@@ -1,0 +1,1 @@
+"""Helpers shared by the test packages: servers, browsers, pages, SQL, API clients."""

@@ -1,0 +1,178 @@
+"""A real jobdash for browser tests: the real build, served by the real server.
+
+``live_server(tmp_path, "--poll-interval-ms", "2000")`` runs ``build.py --out DIR`` with
+those flags, starts ``python -m jobdash serve --dist DIR --data-dir DATA --port FREE``
+in a subprocess, waits until ``/healthz`` answers (printing the server's log if it never
+does) and stops it afterwards. Tests drive jobs through ``server.store`` — a SqliteStore on
+the same SQLite file, as another worker or the orchestrator would write it.
+
+The server runs without its worker by default, so that jobs change only when a test
+changes them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from jobdash.store.sqlite.store import DB_FILENAME, SqliteStore
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT_S = 20.0
+BUILD_TIMEOUT_S = 120.0
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without JOBDASH_* settings: a developer's own would change the
+    build and the server under test."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("JOBDASH_")}
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def build_frontend(out: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """Run ``build.py --out OUT FLAGS...``; return the finished process (its stderr holds
+    the build's warnings). Raises RuntimeError with the build's output if it fails."""
+    result = subprocess.run(
+        [sys.executable, "build.py", "--out", str(out), *flags],
+        cwd=ROOT,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"build.py {' '.join(flags)} failed with exit code {result.returncode}:\n{result.stdout}{result.stderr}"
+        )
+    return result
+
+
+class LiveServer:
+    """A running ``jobdash serve``: its base URL, dist and data directories, and a store."""
+
+    def __init__(self, dist: Path, data_dir: Path, log_file: Path, *extra: str) -> None:
+        self.dist = dist
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_file = log_file
+        self.build: subprocess.CompletedProcess[str] | None = None
+        self._store: SqliteStore | None = None
+        self._log = open(log_file, "wb")  # noqa: SIM115 (open for the server's lifetime)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jobdash",
+                "serve",
+                "--dist",
+                str(dist),
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                str(self.port),
+                *extra,
+            ],
+            cwd=ROOT,
+            env=_clean_env(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # so that stopping it stops a worker child too
+        )
+
+    def url(self, path: str = "") -> str:
+        """The absolute URL of ``path`` (e.g. "index.html?status=failed")."""
+        return f"{self.base}/{path.lstrip('/')}"
+
+    @property
+    def store(self) -> SqliteStore:
+        """A SqliteStore on the server's database (opened on first use)."""
+        if self._store is None:
+            self._store = SqliteStore(self.data_dir)
+        return self._store
+
+    def reset(self) -> None:
+        """Delete every job, so that tests can share one server. Plain SQL on the
+        database file, as another process could write it: the store's interface has no
+        delete, by design."""
+        conn = sqlite3.connect(self.data_dir / DB_FILENAME, timeout=5, isolation_level=None)
+        try:
+            conn.execute("DELETE FROM jobs")
+        finally:
+            conn.close()
+
+    def output(self) -> str:
+        """What the server has printed so far."""
+        self._log.flush()
+        return self.log_file.read_text(errors="replace")
+
+    def wait_ready(self) -> None:
+        """Return once /healthz answers 200; raise RuntimeError with the log otherwise."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"the server exited with {self.process.returncode} before it was ready:\n{self.output()}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.base}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"the server was not ready on {self.base} within {READY_TIMEOUT_S} s:\n{self.output()}")
+
+    def close(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL) and close the store."""
+        if self._store is not None:
+            self._store.close()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log.close()
+
+
+@contextmanager
+def live_server(
+    tmp_path: Path, *build_flags: str, worker: bool = False, serve_flags: tuple[str, ...] = ()
+) -> Iterator[LiveServer]:
+    """Build the frontend with ``build_flags`` into ``tmp_path/dist`` and serve it with a
+    fresh data directory; yield the running LiveServer.
+
+    The built files are served from disk on every request, so a test may edit them (say,
+    a hand-edited attribute in index.html) before it loads the page.
+    """
+    dist, data_dir = tmp_path / "dist", tmp_path / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    build = build_frontend(dist, *build_flags)
+    extra = (*(() if worker else ("--no-worker",)), *serve_flags)
+    server = LiveServer(dist, data_dir, tmp_path / "server.log", *extra)
+    server.build = build
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.close()
