@@ -14,13 +14,15 @@ this, see ``pyproject.toml``)::
 
 The public API for job-type plugins::
 
-    from jobdash import JobContext, JobFailed
+    from jobdash import JobContext, JobFailed, job_type
 
+    @job_type(target="file")
     def checksum(ctx: JobContext) -> dict:
         ...
 """
 
 from jobdash.version import __version__
 from jobdash.worker.context import JobCancelled, JobContext, JobFailed
+from jobdash.worker.registry import job_type
 
-__all__ = ["JobCancelled", "JobContext", "JobFailed", "__version__"]
+__all__ = ["JobCancelled", "JobContext", "JobFailed", "__version__", "job_type"]

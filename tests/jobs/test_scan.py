@@ -87,7 +87,7 @@ def media_files(root: Path) -> list[Path]:
 
 
 def stored_progress(store: SqliteStore, ctx: JobContext) -> tuple[dict[str, Any], float]:
-    row = store.get(ctx.job_id)
+    row = store.get(ctx.id)
     assert row is not None
     return json.loads(row["progress_json"]), row["progress_percent"]
 
@@ -169,7 +169,7 @@ def test_scan_tree_counts_logs_and_progress(
     progress, percent = stored_progress(store, ctx)
     assert progress == {"processed": n, "total": n, "unit": "files"}
     assert percent == 100
-    assert store.get(ctx.job_id)["status"] == "running"
+    assert store.get(ctx.id)["status"] == "running"
     assert store.reports[0] == (0, n) and store.reports[-1] == (n, n)
     assert [p for p, _ in store.reports] == sorted(p for p, _ in store.reports)
 
@@ -298,7 +298,7 @@ def test_cancel_before_the_first_file(
     root = tmp_path / "lib"
     make_library(root, files=10, max_size=4096)
     ctx = start_scan(root)
-    store.cancel(ctx.job_id)
+    store.cancel(ctx.id)
     with pytest.raises(JobCancelled):
         run_scan(ctx)
     assert file_lines(log_messages(store, ctx)) == []
@@ -314,7 +314,7 @@ def test_cancel_partway_stops_at_the_next_progress_step(
     with pytest.raises(JobCancelled):
         run_scan(ctx)
     assert len(file_lines(log_messages(store, ctx))) == 3
-    assert store.get(ctx.job_id)["status"] == "cancelled"
+    assert store.get(ctx.id)["status"] == "cancelled"
     assert store.reports[-1] == (3, 50)
 
 
@@ -362,8 +362,8 @@ def test_hostile_file_names_are_logged_escaped_on_one_line(
         "evil\\rdir/x.mkv",
         "bad\ufffd\ufffdname.mkv",
     }
-    store.finish(ctx.job_id, "completed", summary=summary)
-    assert json.loads(store.get(ctx.job_id)["summary_json"]) == summary
+    store.finish(ctx.id, "completed", summary=summary)
+    assert json.loads(store.get(ctx.id)["summary_json"]) == summary
 
 
 # scale

@@ -8,32 +8,9 @@ from typing import Any
 import pytest
 
 from jobdash.model.items import detail_item, human_bytes, list_item, progress_counts, summary_text
+from support.contract import DETAIL_EXTRA, LIST_FIELDS
 
 JOB_ID = "0b7e2b5e-8f4f-4d3c-9a51-2f1f5b8f0c11"
-
-LIST_FIELDS = {
-    "id",
-    "job_type",
-    "status",
-    "file_path",
-    "progress_percent",
-    "processed_count",
-    "total_count",
-    "created_at",
-    "started_at",
-    "completed_at",
-    "duration_seconds",
-}
-DETAIL_EXTRA = {
-    "id_short",
-    "priority",
-    "policy_name",
-    "error_message",
-    "output_path",
-    "summary",
-    "summary_raw",
-    "has_logs",
-}
 
 
 def row(**overrides: Any) -> dict[str, Any]:

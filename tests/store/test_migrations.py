@@ -41,6 +41,7 @@ JOB_COLUMNS = [
     "error_message",
     "summary_json",
     "log_path",
+    "params_json",  # added by migration 4, hence last
 ]
 
 
@@ -86,7 +87,8 @@ def test_migrate_from_empty_reaches_latest(conn: sqlite3.Connection) -> None:
 
 
 def test_jobs_table_keeps_the_orchestrator_column_names(conn: sqlite3.Connection) -> None:
-    """The jobs table has exactly the established column names, in order."""
+    """The jobs table has exactly the established column names, in order (params_json, added
+    later, last)."""
     migrate(conn)
     assert [row[1] for row in conn.execute("PRAGMA table_info(jobs)")] == JOB_COLUMNS
 

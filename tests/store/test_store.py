@@ -16,6 +16,7 @@ import pytest
 
 from jobdash.model.ids import is_uuid
 from jobdash.model.list_query import SORTS, ListQuery
+from jobdash.store.interface import IdempotencyConflict
 from jobdash.store.sqlite.store import DB_FILENAME, SqliteStore
 from jobdash.util.timestamps import parse_iso
 from support.sqlhelpers import other_writer, set_columns
@@ -97,10 +98,47 @@ def test_create_rejects_out_of_range_priority(store: SqliteStore, priority: int)
         store.create("/m", "scan", priority=priority)
 
 
-def test_create_rejects_unknown_type(store: SqliteStore) -> None:
-    """An unknown job type is refused, listing the known ones."""
-    with pytest.raises(ValueError, match="job type must be one of scan, apply"):
-        store.create("/m", "bogus")
+def test_create_takes_any_well_formed_type_and_refuses_malformed_ones(store: SqliteStore) -> None:
+    """Job types are open (plugins): the store checks the name's form only, and stores params."""
+    job = store.create("/m", "checksum", params={"algo": "sha256"})
+    assert (job["job_type"], json.loads(job["params_json"])) == ("checksum", {"algo": "sha256"})
+    for bad in ("Bogus", "", "a b", "x" * 41):
+        with pytest.raises(ValueError, match="job type must be 1-40 characters"):
+            store.create("/m", bad)
+
+
+def test_submit_with_an_idempotency_key_queues_one_job(store: SqliteStore) -> None:
+    """The same key and request give the first job back; another request under it conflicts."""
+    first, created = store.submit("/m", "scan", idempotency_key="k1", request_hash="h1")
+    again, created_again = store.submit("/m", "scan", idempotency_key="k1", request_hash="h1")
+    assert (created, created_again) == (True, False) and again["id"] == first["id"]
+    assert store.list(ListQuery())[1] == 1
+    with pytest.raises(IdempotencyConflict):
+        store.submit("/m", "scan", idempotency_key="k1", request_hash="other")
+    other, created_other = store.submit("/m", "scan", idempotency_key="k2", request_hash="h1")
+    assert created_other and other["id"] != first["id"]
+
+
+def test_workers_register_beat_and_stop(store: SqliteStore) -> None:
+    """The registry keeps each worker's host, pid, types and current job; stop marks it."""
+    job = store.create("/m", "scan")
+    worker_id = store.register_worker("host-a", 4242, ("scan", "transcode"))
+    assert store.worker_heartbeat(worker_id, job["id"]) is True
+    (row,) = store.workers()
+    assert (row["host"], row["pid"], json.loads(row["types_json"])) == ("host-a", 4242, ["scan", "transcode"])
+    assert (row["current_job_id"], row["current_job_type"], row["current_job_path"]) == (job["id"], "scan", "/m")
+    store.worker_stopped(worker_id)
+    (row,) = store.workers()
+    assert row["stopped_at"] is not None and row["current_job_id"] is None
+    assert store.worker_heartbeat("no-such-worker", None) is False
+
+
+def test_job_types_lists_the_types_present(store: SqliteStore) -> None:
+    """job_types() names every type that has jobs, from the trigger-kept counts."""
+    assert store.job_types() == []
+    for job_type in ("transcode", "scan", "scan"):
+        store.create("/m", job_type)
+    assert store.job_types() == ["scan", "transcode"]
 
 
 def test_create_keeps_odd_paths_verbatim(store: SqliteStore) -> None:

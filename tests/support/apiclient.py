@@ -20,6 +20,7 @@ import httpx
 
 from jobdash.http.app import create_app
 from jobdash.http.settings import ServerSettings
+from jobdash.worker.registry import load_job_types
 
 # Headers every response under /api/ (and /healthz) carries, errors and 304s included.
 SECURITY_HEADERS = {
@@ -131,7 +132,9 @@ async def _asgi_request(
 
 
 def make_app(data_dir: Path, **settings: Any) -> Any:
-    """Given a data directory, return the app without a worker (the store is opened)."""
+    """Given a data directory, return the app without a worker (the store is opened),
+    knowing the job types installed here, as `jobdash serve` does."""
+    settings.setdefault("job_types", load_job_types().infos)
     return create_app(ServerSettings(data_dir=data_dir, **settings))
 
 

@@ -1,7 +1,7 @@
 """A tiny JSON Schema validator for the subset the OpenAPI document uses.
 
 Supported keywords: ``type`` (a name or a list of names, ``"null"`` included), ``enum``,
-``required``, ``properties``, ``items``, ``minimum``, ``maximum``, ``minLength``,
+``required``, ``properties``, ``additionalProperties: false``, ``items``, ``minimum``, ``maximum``, ``minLength``,
 ``maxLength``, ``$ref`` (local ``#/...`` pointers only), ``format`` (``uuid`` and
 ``date-time`` are checked; others are accepted) and the annotations ``description``,
 ``default``. Anything else raises :class:`UnsupportedKeyword`, so a schema that grows a
@@ -22,6 +22,7 @@ SUPPORTED = frozenset(
         "enum",
         "required",
         "properties",
+        "additionalProperties",
         "items",
         "minimum",
         "maximum",
@@ -132,6 +133,9 @@ def errors(value: Any, schema: dict[str, Any], document: dict[str, Any], path: s
         for name, sub in schema.get("properties", {}).items():
             if name in value:
                 found.extend(errors(value[name], sub, document, f"{path}.{name}"))
+        if schema.get("additionalProperties", True) is False:
+            for name in set(value) - set(schema.get("properties", {})):
+                found.append(f"{path}: property {name!r} is not allowed")
     if isinstance(value, list) and "items" in schema:
         for index, item in enumerate(value):
             found.extend(errors(item, schema["items"], document, f"{path}[{index}]"))

@@ -171,7 +171,7 @@ def test_job_failed_without_a_message(store: SqliteStore) -> None:
 
 
 def test_unexpected_exception_fails_the_job_and_the_worker_keeps_going(store: SqliteStore) -> None:
-    """A handler bug fails its job with "internal error" (traceback in the log); the next job still runs."""
+    """A handler bug fails its job with the exception's message (traceback in the log); the next job still runs."""
 
     def handler(ctx: JobContext) -> dict[str, Any]:
         if ctx.job["file_path"] == "/buggy":
@@ -186,7 +186,7 @@ def test_unexpected_exception_fails_the_job_and_the_worker_keeps_going(store: Sq
         assert thread.is_alive()
     row = store.get(buggy["id"])
     assert row is not None and row["status"] == "failed"
-    assert row["error_message"].startswith("internal error in the scan handler: ZeroDivisionError")
+    assert row["error_message"].startswith("ZeroDivisionError: division by zero (in the scan handler")
     text = log_text(store, buggy["id"])
     assert "Traceback (most recent call last)" in text
     assert "ZeroDivisionError: division by zero" in text
@@ -222,7 +222,7 @@ def test_cancelled_just_before_finishing_keeps_the_summary(store: SqliteStore) -
     """A job cancelled as its handler returns stays cancelled, with the summary of the work done."""
 
     def handler(ctx: JobContext) -> dict[str, Any]:
-        store.cancel(ctx.job_id)  # the operator's cancel lands between the last step and the end
+        store.cancel(ctx.id)  # the operator's cancel lands between the last step and the end
         return {"files": 3}
 
     job = store.create("/media", "scan")

@@ -6,31 +6,30 @@ and turned into the one JSON error shape by the app's exception handlers.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from jobdash.http.catalog import type_names
 from jobdash.http.openapi import openapi_document
 from jobdash.http.read_cache import CachedRead, ReadCache
+from jobdash.http.request_parts import ApiError, not_found, query_params
+from jobdash.http.request_parts import job_id as path_job_id
 from jobdash.http.responses import JsonBody, json_body, json_response
-from jobdash.model.ids import is_uuid
 from jobdash.model.items import detail_item, list_item
 from jobdash.model.list_query import (
     ListQuery,
-    ParamError,
+    check_known_types,
     parse_int,
     parse_list_query,
-    reject_unknown,
     shown,
     single,
 )
 from jobdash.store.interface import JobStore
-from jobdash.store.log_reader import read_log
+from jobdash.store.log_reader import log_has_content, read_log
 
 OPENAPI_BODY = json_body(openapi_document())
 
@@ -40,38 +39,8 @@ CLOCK_BOUND_TTL_S = 1.0
 LOG_OFFSET_MAX = 10**12
 
 
-class ApiError(Exception):
-    """An HTTP error with a message for the client (400, 404, ...)."""
-
-    def __init__(self, status_code: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.message = message
-        self.headers = headers or {}
-
-
-def _params(request: Request, allowed: Sequence[str]) -> dict[str, list[str]]:
-    params = {name: request.query_params.getlist(name) for name in request.query_params.keys()}
-    reject_unknown(params, allowed)
-    return params
-
-
 def _store(request: Request) -> JobStore:
     return request.app.state.store
-
-
-def _job_id(request: Request) -> str:
-    job_id = request.path_params["job_id"]
-    if not is_uuid(job_id):
-        raise ApiError(
-            400,
-            f"job id must be a UUID in canonical form (like 0b7e2b5e-8f4f-4d3c-9a51-2f1f5b8f0c11); got {shown(job_id)}",
-        )
-    return job_id
-
-
-def _not_found(job_id: str) -> ApiError:
-    return ApiError(404, f"no job with id {job_id}")
 
 
 def _cache(request: Request) -> ReadCache:
@@ -104,24 +73,20 @@ def _list_ttl(query: ListQuery) -> Callable[[Any], float | None]:
 
 async def list_jobs(request: Request) -> Response:
     """``GET /api/jobs``: one page of jobs, newest first unless ``sort`` says otherwise."""
-    query = parse_list_query(_params(request, ("status", "type", "since", "sort", "limit", "offset")))
+    query = parse_list_query(query_params(request, ("status", "type", "since", "sort", "limit", "offset")))
     store = _store(request)
+    if query.types:
+        known = await to_thread.run_sync(type_names, store, request.app.state.settings)
+        check_known_types("type", query.types, known)
     entry = await _cache(request).get(("list", query), lambda: _list_page(store, query), _list_ttl(query))
     return _answer(request, ("list", query), entry)
-
-
-def _log_has_content(store: JobStore, job: dict[str, Any]) -> bool:
-    try:
-        return os.path.getsize(store.log_path(job)) > 0
-    except OSError:
-        return False
 
 
 def _detail(store: JobStore, job_id: str) -> tuple[int, dict[str, Any] | None]:
     version, job = store.get_snapshot(job_id)
     if job is None:
         return version, None
-    return version, detail_item(job, has_logs=_log_has_content(store, job))
+    return version, detail_item(job, has_logs=log_has_content(store.log_path(job)))
 
 
 def _detail_ttl(item: dict[str, Any] | None) -> float | None:
@@ -134,12 +99,12 @@ def _detail_ttl(item: dict[str, Any] | None) -> float | None:
 
 async def get_job(request: Request) -> Response:
     """``GET /api/jobs/{id}``: every field of one job."""
-    _params(request, ())
-    job_id = _job_id(request)
+    query_params(request, ())
+    job_id = path_job_id(request)
     store = _store(request)
     entry = await _cache(request).get(("job", job_id), lambda: _detail(store, job_id), _detail_ttl)
     if entry.answer is None:
-        raise _not_found(job_id)
+        raise not_found(job_id)
     return _answer(request, ("job", job_id), entry)
 
 
@@ -164,26 +129,26 @@ async def get_job_logs(request: Request) -> Response:
 
     Without ``offset`` it returns the last ``lines`` lines (the tail).
     """
-    params = _params(request, ("offset", "lines"))
-    job_id = _job_id(request)
+    params = query_params(request, ("offset", "lines"))
+    job_id = path_job_id(request)
     offset_text, lines_text = single(params, "offset"), single(params, "lines")
     offset = parse_int("offset", offset_text, 0, LOG_OFFSET_MAX) if offset_text else None
     lines = parse_int("lines", lines_text, 1, LOG_LINES_MAX) if lines_text else LOG_LINES_DEFAULT
     body = await to_thread.run_sync(_logs, _store(request), job_id, offset, lines)
     if body is None:
-        raise _not_found(job_id)
+        raise not_found(job_id)
     return json_response(request.headers, body)
 
 
 async def polling_config(request: Request) -> Response:
     """``GET /api/config/polling``: the server's polling settings (fixed at start-up)."""
-    _params(request, ())
+    query_params(request, ())
     return json_response(request.headers, request.app.state.polling_body)
 
 
 async def openapi(request: Request) -> Response:
     """``GET /api/openapi.json``: the OpenAPI 3.1 document of this API."""
-    _params(request, ())
+    query_params(request, ())
     return json_response(request.headers, OPENAPI_BODY)
 
 
@@ -200,19 +165,3 @@ async def api_not_found(request: Request) -> Response:
         f"no API endpoint at {shown(request.url.path, 80)}; endpoints: /api/jobs, "
         "/api/jobs/{id}, /api/jobs/{id}/logs, /api/config/polling, /api/openapi.json",
     )
-
-
-routes = [
-    Route("/api/jobs", list_jobs, methods=["GET"]),
-    Route("/api/jobs/{job_id}/logs", get_job_logs, methods=["GET"]),
-    # ``:path`` so that ids with encoded slashes still get the "must be a UUID" answer.
-    Route("/api/jobs/{job_id:path}", get_job, methods=["GET"]),
-    Route("/api/config/polling", polling_config, methods=["GET"]),
-    Route("/api/openapi.json", openapi, methods=["GET"]),
-    Route("/healthz", healthz, methods=["GET"]),
-    # Every other path under /api/ gets the JSON error shape too (other methods: 405).
-    Route("/api", api_not_found, methods=["GET"]),
-    Route("/api/{rest:path}", api_not_found, methods=["GET"]),
-]
-
-__all__ = ["ApiError", "ParamError", "routes"]

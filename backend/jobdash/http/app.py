@@ -22,10 +22,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount
 
-from jobdash.http import api
 from jobdash.http.read_cache import ReadCache
+from jobdash.http.request_parts import ApiError
 from jobdash.http.responses import error_response, json_body, unavailable_response
 from jobdash.http.revalidation import RevalidationFastPath
+from jobdash.http.routes import routes as api_routes
 from jobdash.http.security import API_CSP, COMMON_HEADERS, SecurityHeadersMiddleware, is_api_path
 from jobdash.http.settings import ServerSettings
 from jobdash.http.static import DistFiles
@@ -49,7 +50,7 @@ class Companion(Protocol):
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, api.ApiError)
+    assert isinstance(exc, ApiError)
     return error_response(exc.status_code, exc.message, exc.headers)
 
 
@@ -66,9 +67,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     message = str(exc.detail)
     if exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow", "GET, HEAD")
-        message = (
-            f"method {request.method} is not allowed on {request.url.path}; this API is read-only, allowed: {allowed}"
-        )
+        message = f"method {request.method} is not allowed on {request.url.path}; allowed: {allowed}"
     if is_api_path(request.url.path):
         return error_response(exc.status_code, message, exc.headers)
     return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
@@ -129,7 +128,7 @@ def create_app(settings: ServerSettings, *, worker: Companion | None = None) -> 
                     await to_thread.run_sync(worker.stop)
                 store.close()
 
-    routes = list(api.routes)
+    routes = list(api_routes)
     if settings.dist is not None:
         # Hashed assets cached forever, pages revalidated; see backend/jobdash/http/static.py.
         routes.append(Mount("/", app=DistFiles(settings.dist), name="dist"))
@@ -144,9 +143,10 @@ def create_app(settings: ServerSettings, *, worker: Companion | None = None) -> 
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "HEAD"],
-                allow_headers=["If-None-Match"],
-                expose_headers=["ETag", "Retry-After"],
+                # POST only matters with API tokens; without them writes are 405 anyway.
+                allow_methods=["GET", "HEAD", "POST"],
+                allow_headers=["If-None-Match", "Authorization", "Content-Type", "Idempotency-Key"],
+                expose_headers=["ETag", "Retry-After", "Location", "Idempotent-Replayed"],
                 max_age=600,
             )
         )
@@ -155,7 +155,7 @@ def create_app(settings: ServerSettings, *, worker: Companion | None = None) -> 
         routes=routes,
         middleware=middleware,
         exception_handlers={
-            api.ApiError: _api_error,
+            ApiError: _api_error,
             ParamError: _param_error,
             StoreUnavailable: _unavailable,
             HTTPException: _http_error,

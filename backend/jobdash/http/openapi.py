@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from jobdash.model.job_types import TARGET_KINDS
 from jobdash.model.list_query import LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, OFFSET_MAX, SINCE_WINDOWS, SORTS
-from jobdash.model.states import JOB_TYPES, STATUSES
+from jobdash.model.states import JOB_TYPE_PATTERN, JOB_TYPES, PRIORITY_MAX, PRIORITY_MIN, STATUSES
 from jobdash.version import __version__
 
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -23,6 +24,7 @@ _LIST_ITEM = {
         "progress_percent",
         "processed_count",
         "total_count",
+        "progress_unit",
         "created_at",
         "started_at",
         "completed_at",
@@ -30,12 +32,14 @@ _LIST_ITEM = {
     ],
     "properties": {
         "id": {"type": "string", "format": "uuid"},
-        "job_type": {"type": "string", "enum": list(JOB_TYPES)},
+        # Open vocabulary: plugins register types, other writers may store any name.
+        "job_type": {"type": "string"},
         "status": {"type": "string", "enum": list(STATUSES)},
         "file_path": {"type": "string"},
         "progress_percent": {"type": "number", "minimum": 0, "maximum": 100},
         "processed_count": _COUNT,
         "total_count": _COUNT,
+        "progress_unit": {**_NULLABLE_STR, "description": "What the counts count: files, bytes, seconds, ..."},
         "created_at": {"type": "string", "format": "date-time"},
         "started_at": _NULLABLE_TIME,
         "completed_at": _NULLABLE_TIME,
@@ -54,6 +58,7 @@ _DETAIL_ITEM = {
         "output_path",
         "summary",
         "summary_raw",
+        "params",
         "has_logs",
     ],
     "properties": {
@@ -65,6 +70,7 @@ _DETAIL_ITEM = {
         "output_path": _NULLABLE_STR,
         "summary": _NULLABLE_STR,
         "summary_raw": {"type": ["object", "null"]},
+        "params": {"type": "object", "description": "The parameters the job was submitted with."},
         "has_logs": {"type": "boolean"},
     },
 }
@@ -117,6 +123,93 @@ _JOB_ID = {
 }
 
 
+_WRITE_ERRORS = {
+    "400": _error("Invalid request: the message names the field and what is allowed."),
+    "401": {
+        **_error("A valid bearer token is required."),
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    "405": _error("Writes are off on this server (no API tokens configured)."),
+    "503": _COMMON["503"],
+}
+
+_SUBMISSION = {
+    "type": "object",
+    "required": ["type", "target"],
+    "additionalProperties": False,
+    "properties": {
+        "type": {"type": "string", "description": "A registered job type (see /api/job-types)."},
+        "target": {"type": "string", "minLength": 1, "description": "The path (or name) the job works on."},
+        "params": {"type": "object", "description": "Parameters for the job type, a JSON object."},
+        "priority": {"type": "integer", "minimum": PRIORITY_MIN, "maximum": PRIORITY_MAX, "default": 100},
+    },
+}
+
+_JOB_TYPES = {
+    "type": "object",
+    "required": ["job_types"],
+    "properties": {
+        "job_types": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "description", "target", "workers"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "description": {"type": "string"},
+                    "target": {"type": ["string", "null"], "enum": [*TARGET_KINDS, None]},
+                    "workers": {"type": "integer", "minimum": 0, "description": "Live workers that run it."},
+                },
+            },
+        }
+    },
+}
+
+_WORKERS = {
+    "type": "object",
+    "required": ["workers", "alive"],
+    "properties": {
+        "alive": {"type": "integer", "minimum": 0},
+        "workers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "host", "pid", "types", "state", "started_at", "stopped_at", "current_job"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "host": {"type": "string"},
+                    "pid": {"type": "integer"},
+                    "types": {"type": "array", "items": {"type": "string"}},
+                    "state": {"type": "string", "enum": ["alive", "gone"]},
+                    "started_at": _NULLABLE_TIME,
+                    "stopped_at": _NULLABLE_TIME,
+                    "current_job": {
+                        "type": ["object", "null"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "job_type": _NULLABLE_STR,
+                            "file_path": _NULLABLE_STR,
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def _names_pattern(name: str) -> str:
+    """Given the pattern of one name, return the pattern of a comma-separated list of them
+    (spaces around each ignored), or nothing.
+
+    >>> import re; pattern = re.compile(_names_pattern("[a-z]+"))
+    >>> [bool(pattern.match(text)) for text in ("a", "b, a", "", "a,", "A")]
+    [True, True, True, False, False]
+    """
+    one = rf"\s*{name}\s*"
+    return rf"^({one}(,{one})*)?$"
+
+
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
@@ -141,7 +234,7 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "jobdash API",
             "version": __version__,
-            "description": "Read-only JSON API of jobdash, the live jobs dashboard.",
+            "description": "JSON API of jobdash, the live jobs dashboard. Reads are open; writes need a bearer token.",
         },
         "paths": {
             "/api/jobs": {
@@ -156,8 +249,9 @@ def openapi_document() -> dict[str, Any]:
                         ),
                         _query(
                             "type",
-                            {"type": "string", "pattern": _choices_pattern(JOB_TYPES)},
-                            f"One or more of {', '.join(JOB_TYPES)}, comma-separated.",
+                            {"type": "string", "pattern": _names_pattern(JOB_TYPE_PATTERN.pattern)},
+                            "One or more job types, comma-separated: registered ones (see /api/job-types) "
+                            f"or ones present in the store, such as {', '.join(JOB_TYPES)}.",
                         ),
                         _query(
                             "since",
@@ -182,6 +276,68 @@ def openapi_document() -> dict[str, Any]:
                         _IF_NONE_MATCH,
                     ],
                     "responses": {"200": _ok("JobList", "One page of jobs."), **_COMMON},
+                },
+                "post": {
+                    "operationId": "submitJob",
+                    "summary": "Queue a job (needs an API token; writes are off without tokens).",
+                    "security": [{"bearer": []}],
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+                            "description": "A retried submission with the same key returns the first job (24 h).",
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobSubmission"}}},
+                    },
+                    "responses": {
+                        "201": {
+                            "description": "Queued (or, with a replayed Idempotency-Key, the first job).",
+                            "headers": {"Location": {"schema": {"type": "string"}}},
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobDetailItem"}}},
+                        },
+                        **_WRITE_ERRORS,
+                        "413": _error("The body is over 64 KiB."),
+                        "415": _error("The body is not application/json."),
+                        "422": _error("The Idempotency-Key was used for a different request."),
+                    },
+                },
+            },
+            "/api/jobs/{id}/cancel": {
+                "post": {
+                    "operationId": "cancelJob",
+                    "summary": "Cancel a queued or running job (needs an API token).",
+                    "security": [{"bearer": []}],
+                    "parameters": [_JOB_ID],
+                    "responses": {
+                        "200": {
+                            "description": "Cancelled; a running job stops at its next progress step.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobDetailItem"}}},
+                        },
+                        **_WRITE_ERRORS,
+                        "404": _error("No job has this id."),
+                        "409": _error("The job has already ended."),
+                    },
+                }
+            },
+            "/api/job-types": {
+                "get": {
+                    "operationId": "listJobTypes",
+                    "summary": "Every known job type, and how many live workers run it.",
+                    "parameters": [_IF_NONE_MATCH],
+                    "responses": {"200": _ok("JobTypes", "The job types."), **_COMMON},
+                }
+            },
+            "/api/workers": {
+                "get": {
+                    "operationId": "listWorkers",
+                    "summary": "The workers registry: alive workers and recently gone ones.",
+                    "parameters": [_IF_NONE_MATCH],
+                    "responses": {"200": _ok("Workers", "The workers."), **_COMMON},
                 }
             },
             "/api/jobs/{id}": {
@@ -256,7 +412,11 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+                "JobSubmission": _SUBMISSION,
+                "JobTypes": _JOB_TYPES,
+                "Workers": _WORKERS,
                 "JobListItem": _LIST_ITEM,
                 "JobDetailItem": _DETAIL_ITEM,
                 "JobList": {
@@ -296,6 +456,6 @@ def openapi_document() -> dict[str, Any]:
                     "properties": {"status": {"type": "string"}, "data_version": {"type": "integer"}},
                 },
                 "Error": _ERROR,
-            }
+            },
         },
     }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jobdash.model.job_types import JobTypeInfo
 from jobdash.model.polling import PollingConfig
 from jobdash.model.staleness import STALE_AFTER_DEFAULT_S
 
@@ -14,7 +16,7 @@ class ServerSettings:
     """Everything the HTTP server needs; build one with the CLI or directly in tests.
 
     ``stale_after`` is the heartbeat age after which the server fails a running job as
-    abandoned (it checks periodically, as the worker does).
+    abandoned (it checks periodically, as the worker does) and a worker counts as gone.
     """
 
     data_dir: Path
@@ -22,3 +24,8 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()
     stale_after: float = STALE_AFTER_DEFAULT_S
     polling: PollingConfig = field(default_factory=PollingConfig)
+    #: Job types installed where the server runs (what submissions are checked against,
+    #: besides the types live workers registered).
+    job_types: Mapping[str, JobTypeInfo] = field(default_factory=dict)
+    #: Bearer tokens that may write (submit, cancel); none: writes are off (405).
+    api_tokens: tuple[str, ...] = field(default=(), repr=False)

@@ -6,6 +6,7 @@ Pure functions of a row (no I/O), so they are tested without a database.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from jobdash.model.states import is_terminal
@@ -46,6 +47,16 @@ def progress_counts(row: Row) -> tuple[int | None, int | None]:
     return _count(progress.get("processed")), _count(progress.get("total"))
 
 
+def progress_unit(row: Row) -> str | None:
+    """Given a job row, return the unit of its progress counts (files, bytes, seconds, ...).
+
+    >>> progress_unit({"progress_json": '{"processed": 5, "total": 60, "unit": "seconds"}'})
+    'seconds'
+    """
+    unit = (_json_object(row.get("progress_json")) or {}).get("unit")
+    return unit if isinstance(unit, str) and unit else None
+
+
 def list_item(row: Row) -> Row:
     """Given a job row, return its JobListItem.
 
@@ -64,6 +75,7 @@ def list_item(row: Row) -> Row:
         "progress_percent": round(float(row.get("progress_percent") or 0), 2),
         "processed_count": processed,
         "total_count": total,
+        "progress_unit": progress_unit(row) if total is not None else None,
         "created_at": _timestamp(row.get("created_at")),
         "started_at": _timestamp(row.get("started_at")),
         "completed_at": _timestamp(row.get("completed_at")),
@@ -95,6 +107,12 @@ def summary_text(job_type: str, summary: dict[str, Any] | None) -> str | None:
     >>> summary_text("scan", {"files_found": 3, "files_scanned": 3, "errors": 0,
     ...     "bytes": 2048, "containers": {"matroska": 2, "mp4": 1}, "elapsed_seconds": 1.5})
     'Scanned 3 of 3 files (2.0 KiB) in 1.5 s: 2 matroska, 1 mp4; no errors.'
+    >>> summary_text("transcode", {"preset": "h264-720p", "duration_seconds": 60.011,
+    ...     "input_bytes": 12_897_485, "output_bytes": 4_299_161, "speed": 3.21})
+    'Transcoded 1:00 of video (h264-720p) from 12.3 MiB to 4.1 MiB at 3.2x.'
+    >>> summary_text("transcode", {"preset": "copy", "duration_seconds": 3725, "input_bytes": 2048,
+    ...     "output_bytes": 2000, "speed": None})
+    'Remuxed 1:02:05 of video (copy) from 2.0 KiB to 2.0 KiB.'
     """
     if not summary:
         return None
@@ -113,6 +131,23 @@ def summary_text(job_type: str, summary: dict[str, Any] | None) -> str | None:
             text += ": " + ", ".join(f"{_as_int(n):,} {name}" for name, n in parts)
         text += f"; {_plural(errors, 'error')}." if errors else "; no errors."
         return text
+    if job_type == "transcode" and isinstance(summary.get("preset"), str):
+        preset = summary["preset"]
+        text = "Remuxed" if preset == "copy" else "Transcoded"
+        duration = summary.get("duration_seconds")
+        if isinstance(duration, (int, float)) and not isinstance(duration, bool) and 0 <= duration < 1e9:
+            hours, rest = divmod(round(duration), 3600)
+            minutes, seconds = divmod(rest, 60)
+            text += f" {hours}:{minutes:02d}:{seconds:02d}" if hours else f" {minutes}:{seconds:02d}"
+            text += " of"
+        text += f" video ({preset})"
+        in_bytes, out_bytes = _count(summary.get("input_bytes")), _count(summary.get("output_bytes"))
+        if in_bytes is not None and out_bytes is not None:
+            text += f" from {human_bytes(in_bytes)} to {human_bytes(out_bytes)}"
+        speed = summary.get("speed")
+        if isinstance(speed, (int, float)) and not isinstance(speed, bool) and speed > 0:
+            text += f" at {speed:.1f}x"
+        return text + "."
     parts = [f"{key}: {value}" for key, value in summary.items() if not isinstance(value, (dict, list))]
     return "; ".join(parts) or None
 
@@ -133,5 +168,38 @@ def detail_item(row: Row, *, has_logs: bool) -> Row:
         "output_path": row.get("output_path"),
         "summary": summary_text(row["job_type"], summary_raw),
         "summary_raw": summary_raw,
+        "params": _json_object(row.get("params_json")) or {},
         "has_logs": has_logs,
+    }
+
+
+def _types(text: str | None) -> list[str]:
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [name for name in value if isinstance(name, str)] if isinstance(value, list) else []
+
+
+def worker_item(row: Row, *, now: datetime, stale_after_s: float) -> Row:
+    """Given a workers-registry row, return its WorkerItem: ``alive`` while it beats, else
+    ``gone`` (it stopped, or its heartbeat is older than ``stale_after_s``)."""
+    beat = parse_iso(row.get("heartbeat_at"))
+    alive = row.get("stopped_at") is None and beat is not None and (now - beat).total_seconds() <= stale_after_s
+    current = None
+    if alive and row.get("current_job_id"):
+        current = {
+            "id": row["current_job_id"],
+            "job_type": row.get("current_job_type"),
+            "file_path": row.get("current_job_path"),
+        }
+    return {
+        "id": row["id"],
+        "host": row["host"],
+        "pid": row["pid"],
+        "types": _types(row.get("types_json")),
+        "state": "alive" if alive else "gone",
+        "started_at": _timestamp(row.get("started_at")),
+        "stopped_at": _timestamp(row.get("stopped_at")) if not alive else None,
+        "current_job": current,
     }

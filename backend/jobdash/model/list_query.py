@@ -7,10 +7,10 @@ the API turns it into a 400.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from jobdash.model.states import JOB_TYPES, STATUSES
+from jobdash.model.states import JOB_TYPE_RULE, STATUSES, is_job_type_name
 
 SINCE_WINDOWS: dict[str, int] = {"24h": 24 * 3600, "7d": 7 * 24 * 3600}
 SORT_KEYS: tuple[str, ...] = ("created_at", "status", "job_type", "priority")
@@ -101,6 +101,36 @@ def parse_choices(name: str, value: str, allowed: Sequence[str]) -> tuple[str, .
     return tuple(items)
 
 
+def parse_type_names(name: str, value: str) -> tuple[str, ...]:
+    """Given a comma-separated list of job types, return its distinct names, each a valid
+    job type name (whether it is a known type is the caller's check: the set is open).
+
+    >>> parse_type_names("type", "scan, transcode,scan")
+    ('scan', 'transcode')
+    """
+    items: list[str] = []
+    for item in value.split(","):
+        item = item.strip()
+        if not is_job_type_name(item):
+            raise ParamError(f"{name} must be job type names ({JOB_TYPE_RULE}), comma-separated; got {shown(item)}")
+        if item not in items:
+            items.append(item)
+    return tuple(items)
+
+
+def check_known_types(name: str, types: Sequence[str], known: Collection[str]) -> None:
+    """Raise ParamError naming the known types if ``types`` holds one outside ``known``.
+
+    >>> check_known_types("type", ("scan",), {"scan", "transcode"})
+    """
+    for item in types:
+        if item not in known:
+            choices = ", ".join(sorted(known)) or "none yet"
+            raise ParamError(
+                f"{name} must be a registered job type or one present in the store: {choices}; got {shown(item)}"
+            )
+
+
 def reject_unknown(params: Mapping[str, Sequence[str]], allowed: Sequence[str]) -> None:
     """Raise ParamError if ``params`` holds a name outside ``allowed``."""
     for name in params:
@@ -124,7 +154,7 @@ def parse_list_query(params: Mapping[str, Sequence[str]]) -> ListQuery:
     if status:
         query["statuses"] = parse_choices("status", status, STATUSES)
     if type_:
-        query["types"] = parse_choices("type", type_, JOB_TYPES)
+        query["types"] = parse_type_names("type", type_)
     if since:
         if since not in SINCE_WINDOWS:
             raise ParamError(f"since must be one of {', '.join(SINCE_WINDOWS)}; got {shown(since)}")

@@ -17,6 +17,10 @@ from jobdash.model.states import PRIORITY_DEFAULT
 Row = dict[str, Any]
 
 
+class IdempotencyConflict(ValueError):
+    """An Idempotency-Key was used before for a different request."""
+
+
 class StoreUnavailable(Exception):
     """The job store cannot serve right now (locked, read-only, missing, I/O error).
 
@@ -70,6 +74,13 @@ class JobStore(Protocol):
 
     # writes
 
+    def job_types(self) -> list[str]:
+        """Return the job types of the jobs in the store, sorted."""
+
+    def workers(self) -> list[Row]:
+        """Return every registered worker: ``id, host, pid, types_json, started_at,
+        heartbeat_at, stopped_at, current_job_id, current_job_type, current_job_path``."""
+
     def create(
         self,
         file_path: str,
@@ -77,8 +88,33 @@ class JobStore(Protocol):
         *,
         priority: int = PRIORITY_DEFAULT,
         policy_name: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> Row:
-        """Queue a new job and return its row."""
+        """Queue a new job and return its row (ValueError for a malformed type or priority)."""
+
+    def submit(
+        self,
+        file_path: str,
+        job_type: str,
+        *,
+        priority: int = PRIORITY_DEFAULT,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str,
+        request_hash: str,
+    ) -> tuple[Row, bool]:
+        """Queue a job unless the key queued one recently; return (job, whether new).
+
+        Raises :class:`IdempotencyConflict` when the key came with another request.
+        """
+
+    def register_worker(self, host: str, pid: int, types: tuple[str, ...]) -> str:
+        """Register a starting worker that runs ``types``; return its id."""
+
+    def worker_heartbeat(self, worker_id: str, current_job_id: str | None) -> bool:
+        """Refresh a worker's heartbeat and current job; False if it is not registered."""
+
+    def worker_stopped(self, worker_id: str) -> None:
+        """Mark a worker stopped."""
 
     def claim(self, worker_pid: int, job_types: tuple[str, ...]) -> Row | None:
         """Atomically mark the next queued job of ``job_types`` running; None if none waits.

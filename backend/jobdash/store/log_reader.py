@@ -170,3 +170,11 @@ def read_log(path: Path, offset: int | None, lines: int) -> LogSlice:
     only the new bytes.
     """
     return _default_reader.read(path, offset, lines)
+
+
+def log_has_content(path: Path) -> bool:
+    """Given a log file's path, return True if it exists and is not empty."""
+    try:
+        return os.path.getsize(path) > 0
+    except OSError:
+        return False

@@ -1,5 +1,6 @@
-"""Small pure helpers that several layers use: timestamps and text safety.
+"""Small stateless helpers that several layers use: timestamps, text safety, targets.
 
 Owns: ISO-8601 UTC timestamps (``timestamps``), printing untrusted text on one line
-(``textsafe``). May import: the standard library only.
+(``textsafe``), checking a job's target path (``targets``, a stat only). May import:
+the standard library only.
 """

@@ -1,16 +1,23 @@
 """What a job handler sees while it runs: its job, progress, log, and stop signals.
 
-A handler is ``fn(ctx: JobContext) -> dict`` returning the job's summary (stored as
-``summary_json``). It reports progress with :meth:`JobContext.progress` (throttled:
-cheap to call per item) and logs with :meth:`JobContext.log`. To fail with a clear
-message it raises :class:`JobFailed`. :meth:`JobContext.progress` and
-:meth:`JobContext.check` raise :class:`JobCancelled` when the operator cancelled the
+This is the public API of job-type plugins (``from jobdash import JobContext``). A
+handler is ``fn(ctx: JobContext) -> dict`` returning the job's summary (a JSON object,
+stored as ``summary_json``). It reads its job from :attr:`JobContext.id`,
+:attr:`~JobContext.type`, :attr:`~JobContext.target`, :attr:`~JobContext.params` and
+:attr:`~JobContext.priority`; reports progress with :meth:`JobContext.progress`
+(throttled: cheap to call per item); logs with :meth:`JobContext.log`; may set
+:attr:`JobContext.output_path`. To fail with a clear message it raises
+:class:`JobFailed` (any other exception fails the job too, with its traceback in the
+job log). :meth:`~JobContext.progress`, :meth:`~JobContext.check` and
+:meth:`~JobContext.sleep` raise :class:`JobCancelled` when the operator cancelled the
 job and :class:`WorkerStopping` when the worker is shutting down; handlers let both
-propagate (the worker records the outcome).
+propagate (clean up in ``finally``). Heartbeats are automatic.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +28,9 @@ from jobdash.store.log_writer import JobLog
 from jobdash.worker.throttle import Pacer, Throttle
 
 PROGRESS_INTERVAL_S = 0.5
+# How often sleep() looks for a cancellation (the heartbeat thread notices it).
+STOP_POLL_S = 0.1
+UNIT_PATTERN = re.compile(r"[a-z][a-z_]{0,19}")
 
 
 class JobFailed(Exception):
@@ -36,7 +46,7 @@ class WorkerStopping(Exception):
 
 
 class JobContext:
-    """The running job's handle on progress, logging and cancellation."""
+    """The running job's handle on its fields, progress, logging and cancellation."""
 
     def __init__(
         self,
@@ -58,11 +68,38 @@ class JobContext:
         self._pacer = Pacer(max_items_per_second)
         self._clock = clock
         self.progress_writes = 0
+        #: Set by a handler that produced a file: recorded as the job's ``output_path``.
+        self.output_path: str | None = None
 
     @property
-    def job_id(self) -> str:
-        """The running job's id."""
+    def id(self) -> str:
+        """The job's id (a UUID)."""
         return str(self.job["id"])
+
+    @property
+    def type(self) -> str:
+        """The job's type, the name its handler is registered under."""
+        return str(self.job["job_type"])
+
+    @property
+    def target(self) -> str:
+        """What the job works on: the submitted path (``file_path`` in the store)."""
+        return str(self.job["file_path"])
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The job's parameters (a JSON object; empty when none were given)."""
+        text = self.job.get("params_json")
+        try:
+            value = json.loads(text) if text else {}
+        except ValueError:
+            value = {}
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def priority(self) -> int:
+        """The job's priority: 0 runs first, 1000 last."""
+        return int(self.job.get("priority") or 0)
 
     def mark_cancelled(self) -> None:
         """Note that the job was cancelled (the heartbeat found it no longer running)."""
@@ -76,15 +113,20 @@ class JobContext:
             raise JobCancelled()
 
     def progress(self, processed: int, total: int, unit: str = "files", *, force: bool = False) -> None:
-        """Report ``processed`` of ``total``; written at most every progress interval.
+        """Report ``processed`` of ``total`` ``unit`` (files, bytes, seconds, items, ...);
+        written at most every progress interval.
 
         ``force=True`` writes now (use it for the first and the last report).
         """
+        if not (isinstance(unit, str) and UNIT_PATTERN.fullmatch(unit)):
+            raise ValueError(
+                f"progress unit must be a short lower-case word like files, bytes or seconds; got {unit!r}"
+            )
         self.check()
         if not (self._throttle.ready(self._clock()) or force):
             return
         try:
-            still_running = self.store.progress(self.job_id, processed, total, unit)
+            still_running = self.store.progress(self.id, processed, total, unit)
         except StoreUnavailable as error:
             # Progress is advisory: a busy store delays it, the next report catches up.
             self.log(f"progress not recorded ({error}); will retry", level="WARN")
@@ -105,6 +147,17 @@ class JobContext:
             self._stopping.wait(delay)
         self.check()
 
-    def log(self, message: str, *, level: str = "INFO") -> None:
+    def sleep(self, seconds: float) -> None:
+        """Wait up to ``seconds``, raising at once if the job must stop (cancelled or the
+        worker is stopping)."""
+        deadline = self._clock() + seconds
+        while True:
+            self.check()
+            left = deadline - self._clock()
+            if left <= 0:
+                return
+            self._stopping.wait(min(left, STOP_POLL_S))
+
+    def log(self, message: str, level: str = "INFO") -> None:
         """Append one line to the job's log (control characters are escaped)."""
         self._log.write(message, level=level)

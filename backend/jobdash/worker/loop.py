@@ -6,12 +6,17 @@ throttled progress through its :class:`JobContext`. Every outcome is recorded:
 completed (with the summary), failed (with the error), cancelled, or released back to
 the queue when the worker is asked to stop. Running jobs whose heartbeat is older than
 ``stale_after`` (their worker died) are failed, at start and periodically.
+
+The worker registers itself in the store's workers registry (host, pid, job types),
+refreshes its row every heartbeat with the job it runs, and marks it stopped at the end.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import socket
 import threading
 import time
 import traceback
@@ -45,12 +50,18 @@ class Worker:
         idle_poll: float = IDLE_POLL_S,
         parent_pid: int | None = None,
         max_files_per_second: float = 0,
+        host: str | None = None,
     ) -> None:
         assert stale_after > heartbeat_interval, "a live worker must never look stale"
         self.store = store
         self.stale_after = stale_after
         self.handlers = dict(load_handlers() if handlers is None else handlers)
         self.job_types = tuple(self.handlers)
+        assert self.job_types, "a worker runs at least one job type"
+        self.host = host or socket.gethostname()
+        self.worker_id: str | None = None
+        self._current_job_id: str | None = None
+        self._next_beat = 0.0
         self.heartbeat_interval = heartbeat_interval
         self.idle_poll = idle_poll
         self.parent_pid = parent_pid
@@ -67,13 +78,27 @@ class Worker:
         return self.parent_pid is not None and os.getppid() != self.parent_pid
 
     def run(self) -> None:
-        """Claim and run jobs until stopped."""
-        log.info("worker %d started (job types: %s)", self.pid, ", ".join(self.job_types))
+        """Register, then claim and run jobs until stopped; unregister at the end."""
+        log.info("worker %d started on %s (job types: %s)", self.pid, self.host, ", ".join(self.job_types))
+        try:
+            self._loop()
+        finally:
+            if self.worker_id is not None:
+                try:
+                    self.store.worker_stopped(self.worker_id)
+                except StoreUnavailable as error:
+                    log.warning("worker %d: not marked stopped (%s); it will look gone once stale", self.pid, error)
+        log.info("worker %d stopped", self.pid)
+
+    def _loop(self) -> None:
         while not self.stopping.is_set():
             if self._orphaned():
                 log.warning("worker %d: parent process is gone; stopping", self.pid)
                 break
             try:
+                if self.worker_id is None:
+                    self.worker_id = self.store.register_worker(self.host, self.pid, self.job_types)
+                self.beat_if_due()
                 self.recover_if_due()
                 ran = self.run_once()
             except StoreUnavailable as error:
@@ -82,7 +107,16 @@ class Worker:
                 continue
             if not ran:
                 self.stopping.wait(self.idle_poll)
-        log.info("worker %d stopped", self.pid)
+
+    def beat_if_due(self, now: float | None = None) -> None:
+        """Refresh this worker's row in the registry if the heartbeat interval has passed."""
+        now = time.monotonic() if now is None else now
+        if self.worker_id is None or now < self._next_beat:
+            return
+        self._next_beat = now + self.heartbeat_interval
+        if not self.store.worker_heartbeat(self.worker_id, self._current_job_id):
+            # Forgotten (pruned as gone after a long pause): register again.
+            self.worker_id = self.store.register_worker(self.host, self.pid, self.job_types)
 
     def recover_if_due(self, now: float | None = None) -> list[dict[str, Any]]:
         """Fail abandoned running jobs if the recovery interval has passed; return them."""
@@ -111,7 +145,15 @@ class Worker:
         ctx = JobContext(self.store, job, job_log, self.stopping, max_items_per_second=self.max_files_per_second)
         beat_done = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(ctx, beat_done), name="heartbeat", daemon=True)
-        job_log.write(f"job {job['id']} ({job['job_type']} {job['file_path']}) started by worker {self.pid}")
+        job_log.write(
+            f"job {job['id']} ({job['job_type']} {job['file_path']}) started by worker {self.pid} on {self.host}"
+        )
+        self._current_job_id = job["id"]
+        self._next_beat = 0.0
+        try:
+            self.beat_if_due()  # the registry shows the new job at once
+        except StoreUnavailable as error:
+            log.warning("worker %d: heartbeat not recorded: %s", self.pid, error)
         beat.start()
         try:
             self._record(ctx, job_log, self.handlers[job["job_type"]])
@@ -119,9 +161,11 @@ class Worker:
             beat_done.set()
             beat.join()
             job_log.close()
+            self._current_job_id = None
+            self._next_beat = 0.0
 
     def _record(self, ctx: JobContext, job_log: JobLog, handler: Handler) -> None:
-        job_id = ctx.job_id
+        job_id = ctx.id
         started = time.monotonic()
         try:
             summary = handler(ctx)
@@ -138,18 +182,26 @@ class Worker:
             job_log.write(message, level="ERROR")
             self._persist(lambda: self.store.finish(job_id, "failed", error_message=message))
             return
-        except Exception as error:  # a handler bug must fail its job, not kill the worker
-            message = f"internal error in the {ctx.job['job_type']} handler: {error!r}"
+        except Exception as error:  # a handler's exception fails its job, never the worker
+            message = f"{type(error).__name__}: {error} (in the {ctx.type} handler; traceback in the job log)"
             job_log.write(message, level="ERROR")
             for line in traceback.format_exc().splitlines():
                 job_log.write(line, level="ERROR")
             self._persist(lambda: self.store.finish(job_id, "failed", error_message=message))
             return
+        problem = summary_problem(summary)
+        if problem is not None:
+            message = f"the {ctx.type} handler returned {problem}; a handler returns a JSON object (its summary)"
+            job_log.write(message, level="ERROR")
+            self._persist(lambda: self.store.finish(job_id, "failed", error_message=message))
+            return
         elapsed = time.monotonic() - started
         job_log.write(f"job completed in {elapsed:.3f} s")
-        if not self._persist(lambda: self.store.finish(job_id, "completed", summary=summary)):
+        done = summary or {}
+        output = ctx.output_path
+        if not self._persist(lambda: self.store.finish(job_id, "completed", summary=done, output_path=output)):
             # Cancelled (or failed as stale) while finishing: keep the work's summary.
-            self._persist(lambda: self.store.finish(job_id, "cancelled", summary=summary))
+            self._persist(lambda: self.store.finish(job_id, "cancelled", summary=done))
 
     def _persist(self, write: Callable[[], bool]) -> bool:
         """Run a store write, retrying while the store is unavailable, so no outcome is lost.
@@ -173,7 +225,27 @@ class Worker:
     def _heartbeat(self, ctx: JobContext, done: threading.Event) -> None:
         while not done.wait(self.heartbeat_interval):
             try:
-                if not self.store.heartbeat(ctx.job_id):
+                if not self.store.heartbeat(ctx.id):
                     ctx.mark_cancelled()
+                self.beat_if_due()
             except StoreUnavailable as error:
                 log.warning("worker %d: heartbeat not recorded: %s", self.pid, error)
+
+
+def summary_problem(summary: Any) -> str | None:
+    """Given what a handler returned, return what is wrong with it as a summary, or None.
+
+    >>> summary_problem({"files": 3}), summary_problem(None), summary_problem([1])
+    (None, None, 'a list')
+    >>> summary_problem({"when": object()})
+    'an object that is not JSON'
+    """
+    if summary is None:
+        return None
+    if not isinstance(summary, dict):
+        return f"a {type(summary).__name__}"
+    try:
+        json.dumps(summary, allow_nan=False)
+    except (TypeError, ValueError):
+        return "an object that is not JSON"
+    return None

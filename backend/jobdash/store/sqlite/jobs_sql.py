@@ -232,3 +232,30 @@ def ids_with_prefix(conn: sqlite3.Connection, prefix: str, limit: int) -> list[s
         (prefix, prefix + "\uffff", limit),
     ).fetchall()
     return [row[0] for row in rows]
+
+
+def job_types_present(conn: sqlite3.Connection) -> list[str]:
+    """Return the job types of the jobs in the table, sorted (from the counts, not a scan)."""
+    rows = conn.execute("SELECT job_type FROM job_counts GROUP BY job_type HAVING SUM(n) > 0 ORDER BY job_type")
+    return [row[0] for row in rows]
+
+
+def find_idempotent(conn: sqlite3.Connection, key: str, cutoff: str) -> Row | None:
+    """Return the remembered submission under ``key`` (newer than ``cutoff``), or None."""
+    return _row(
+        conn.execute(
+            "SELECT key, request_hash, job_id FROM idempotency_keys WHERE key = ? AND created_at >= ?",
+            (key, cutoff),
+        ).fetchone()
+    )
+
+
+def remember_idempotent(
+    conn: sqlite3.Connection, key: str, request_hash: str, job_id: str, now: str, cutoff: str
+) -> None:
+    """Remember that ``key`` created ``job_id``; forget keys older than ``cutoff``."""
+    conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (cutoff,))
+    conn.execute(
+        "INSERT OR REPLACE INTO idempotency_keys (key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?)",
+        (key, request_hash, job_id, now),
+    )

@@ -130,6 +130,34 @@ MIGRATIONS.append(
     ]
 )
 
+# 4: job parameters; the workers registry; idempotency keys of submitted jobs.
+MIGRATIONS.append(
+    [
+        "ALTER TABLE jobs ADD COLUMN params_json TEXT",
+        """
+        CREATE TABLE IF NOT EXISTS workers (
+            id TEXT PRIMARY KEY NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            types_json TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            heartbeat_at TEXT NOT NULL,
+            current_job_id TEXT,
+            stopped_at TEXT
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS idempotency_keys (
+            key TEXT PRIMARY KEY NOT NULL,
+            request_hash TEXT NOT NULL,
+            job_id TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS idx_idempotency_created ON idempotency_keys (created_at)",
+    ]
+)
+
 LATEST = len(MIGRATIONS)
 
 

@@ -7,6 +7,7 @@ the SQL lives in :mod:`jobdash.store.sqlite.jobs_sql`.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,14 +15,39 @@ from typing import Any
 
 from jobdash.model.ids import is_uuid
 from jobdash.model.list_query import SINCE_WINDOWS, ListQuery
-from jobdash.model.states import JOB_TYPES, PRIORITY_DEFAULT, PRIORITY_MAX, PRIORITY_MIN
-from jobdash.store.interface import Row
-from jobdash.store.sqlite import jobs_sql
+from jobdash.model.states import JOB_TYPE_RULE, PRIORITY_DEFAULT, PRIORITY_MAX, PRIORITY_MIN, is_job_type_name
+from jobdash.store.interface import IdempotencyConflict, Row
+from jobdash.store.sqlite import jobs_sql, workers_sql
 from jobdash.store.sqlite.database import Database
 from jobdash.util.timestamps import now_iso, to_iso
 
 DB_FILENAME = "jobdash.db"
 LOGS_DIRNAME = "logs"
+# A retried submission with the same Idempotency-Key returns the first job for a day.
+IDEMPOTENCY_KEEP_S = 24 * 3600
+# Workers that stopped or died stay listed (greyed out) for an hour.
+GONE_WORKERS_KEEP_S = 3600
+
+
+def _new_job(
+    file_path: str, job_type: str, priority: int, policy_name: str | None, params: dict[str, Any] | None
+) -> Row:
+    """Given a new job's fields, return its row to insert, or raise ValueError."""
+    if not is_job_type_name(job_type):
+        raise ValueError(f"job type must be {JOB_TYPE_RULE}; got {job_type!r:.60}")
+    if not PRIORITY_MIN <= priority <= PRIORITY_MAX:
+        raise ValueError(f"priority must be from {PRIORITY_MIN} to {PRIORITY_MAX}; got {priority}")
+    return {
+        "id": str(uuid.uuid4()),
+        "file_path": file_path,
+        "job_type": job_type,
+        "status": "queued",
+        "priority": priority,
+        "policy_name": policy_name,
+        "created_at": now_iso(),
+        "progress_percent": 0,
+        "params_json": json.dumps(params, sort_keys=True, allow_nan=False) if params else None,
+    }
 
 
 class SqliteStore:
@@ -103,23 +129,80 @@ class SqliteStore:
         *,
         priority: int = PRIORITY_DEFAULT,
         policy_name: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> Row:
         """Queue a new job and return its row."""
-        if job_type not in JOB_TYPES:
-            raise ValueError(f"job type must be one of {', '.join(JOB_TYPES)}; got {job_type!r}")
-        if not PRIORITY_MIN <= priority <= PRIORITY_MAX:
-            raise ValueError(f"priority must be from {PRIORITY_MIN} to {PRIORITY_MAX}; got {priority}")
+        return self.db.write(jobs_sql.insert_job, _new_job(file_path, job_type, priority, policy_name, params))
+
+    def submit(
+        self,
+        file_path: str,
+        job_type: str,
+        *,
+        priority: int = PRIORITY_DEFAULT,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str,
+        request_hash: str,
+    ) -> tuple[Row, bool]:
+        """Queue a job unless ``idempotency_key`` already queued one in the last
+        :data:`IDEMPOTENCY_KEEP_S` seconds; return (the job, whether it is new).
+
+        The key's first request must match this one (``request_hash``), else
+        :class:`IdempotencyConflict`.
+        """
+        row = _new_job(file_path, job_type, priority, None, params)
+
+        def submit_once(conn: Any) -> tuple[Row, bool]:
+            now = now_iso()
+            cutoff = to_iso(datetime.now(UTC) - timedelta(seconds=IDEMPOTENCY_KEEP_S))
+            seen = jobs_sql.find_idempotent(conn, idempotency_key, cutoff)
+            if seen is not None:
+                if seen["request_hash"] != request_hash:
+                    raise IdempotencyConflict(
+                        "this Idempotency-Key was already used for a different request; use a new key"
+                    )
+                first = jobs_sql.get_job(conn, seen["job_id"])
+                if first is not None:
+                    return first, False
+            job = jobs_sql.insert_job(conn, row)
+            jobs_sql.remember_idempotent(conn, idempotency_key, request_hash, job["id"], now, cutoff)
+            return job, True
+
+        return self.db.write(submit_once)
+
+    def job_types(self) -> list[str]:
+        """Return the job types of the jobs in the store, sorted."""
+        return self.db.read(jobs_sql.job_types_present)
+
+    # workers
+
+    def register_worker(self, host: str, pid: int, types: tuple[str, ...]) -> str:
+        """Register a starting worker; return its id. Workers gone for over an hour are
+        forgotten meanwhile."""
+        now = datetime.now(UTC)
         row = {
             "id": str(uuid.uuid4()),
-            "file_path": file_path,
-            "job_type": job_type,
-            "status": "queued",
-            "priority": priority,
-            "policy_name": policy_name,
-            "created_at": now_iso(),
-            "progress_percent": 0,
+            "host": host,
+            "pid": pid,
+            "types": types,
+            "started_at": to_iso(now),
+            "heartbeat_at": to_iso(now),
         }
-        return self.db.write(jobs_sql.insert_job, row)
+        prune_before = to_iso(now - timedelta(seconds=GONE_WORKERS_KEEP_S))
+        self.db.write(workers_sql.register_worker, row, prune_before)
+        return row["id"]
+
+    def worker_heartbeat(self, worker_id: str, current_job_id: str | None) -> bool:
+        """Refresh a worker's heartbeat and what it runs; False if it is not registered."""
+        return self.db.write(workers_sql.beat_worker, worker_id, now_iso(), current_job_id)
+
+    def worker_stopped(self, worker_id: str) -> None:
+        """Mark a worker stopped."""
+        self.db.write(workers_sql.stop_worker, worker_id, now_iso())
+
+    def workers(self) -> list[Row]:
+        """Return every registered worker (see :mod:`jobdash.store.sqlite.workers_sql`)."""
+        return self.db.read(workers_sql.list_workers)
 
     def claim(self, worker_pid: int, job_types: tuple[str, ...]) -> Row | None:
         """Atomically mark the next queued job of ``job_types`` running for this worker.

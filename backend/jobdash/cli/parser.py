@@ -1,0 +1,255 @@
+"""The ``jobdash`` command line: every command, its flags and their ``JOBDASH_*`` twins."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from jobdash.cli.options import (
+    add,
+    boolean,
+    data_dir_option,
+    job_types_options,
+    names,
+    origin,
+    param,
+    port,
+    priority,
+    rate_option,
+    stale_option,
+)
+from jobdash.model.list_query import LIMIT_MAX
+from jobdash.model.polling import LOG_POLL_INTERVAL_DEFAULT_MS, POLL_INTERVAL_DEFAULT_MS
+from jobdash.model.states import PRIORITY_DEFAULT, STATUSES
+from jobdash.version import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``jobdash`` command."""
+    parser = argparse.ArgumentParser(
+        prog="jobdash",
+        description="Live jobs dashboard for a media-library orchestrator: run the API and "
+        "worker, queue scans and other jobs, list and cancel them.",
+        epilog="Example: jobdash serve & jobdash scan ~/Media --wait",
+    )
+    parser.add_argument("--version", action="version", version=f"jobdash {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the JSON API (and the frontend in dist/) with a worker",
+        description="Serve the JSON API under /api/ and, when present, the built frontend. "
+        "Starts a worker process too unless --no-worker is given.",
+    )
+    data_dir_option(serve)
+    add(
+        serve,
+        "--host",
+        "JOBDASH_HOST",
+        default="127.0.0.1",
+        help="interface to listen on (default: %(default)s; 0.0.0.0 for all)",
+    )
+    add(serve, "--port", "JOBDASH_PORT", convert=port, default=8000, help="TCP port (default: %(default)s)")
+    add(
+        serve,
+        "--dist",
+        "JOBDASH_DIST",
+        convert=Path,
+        metavar="DIR",
+        help="built frontend to serve (default: ./dist when it exists; API only otherwise)",
+    )
+    add(
+        serve,
+        "--no-worker",
+        "JOBDASH_NO_WORKER",
+        convert=boolean("no_worker"),
+        default=False,
+        nargs="?",
+        const=True,
+        metavar="BOOL",
+        help="do not start a worker (run `jobdash worker` separately)",
+    )
+    add(
+        serve,
+        "--cors-origin",
+        "JOBDASH_CORS_ORIGINS",
+        convert=lambda text: [origin(o) for o in text.split(",") if o.strip()],
+        default=[],
+        metavar="ORIGIN",
+        action="extend",
+        help="origin allowed to call the API from a browser (repeatable; env is comma-separated)",
+    )
+    stale_option(serve)
+    rate_option(serve)
+    job_types_options(serve)
+    add(
+        serve,
+        "--api-token-file",
+        "JOBDASH_API_TOKEN_FILE",
+        convert=Path,
+        metavar="FILE",
+        help="allow writes (POST /api/jobs, cancel) with the bearer tokens in FILE, one per line; "
+        "it must not be readable by every user (default: writes off)",
+    )
+    add(
+        serve,
+        "--poll-interval-ms",
+        "JOBDASH_POLL_INTERVAL_MS",
+        default=str(POLL_INTERVAL_DEFAULT_MS),
+        metavar="MS",
+        help="polling interval reported at /api/config/polling (2000-60000)",
+    )
+    add(
+        serve,
+        "--log-poll-interval-ms",
+        "JOBDASH_LOG_POLL_INTERVAL_MS",
+        default=str(LOG_POLL_INTERVAL_DEFAULT_MS),
+        metavar="MS",
+        help="log polling interval reported at /api/config/polling (never below the poll interval)",
+    )
+    add(
+        serve,
+        "--polling-enabled",
+        "JOBDASH_POLLING_ENABLED",
+        default="true",
+        metavar="BOOL",
+        help="whether pages poll at all (true/false)",
+    )
+
+    scan = commands.add_parser(
+        "scan",
+        help="queue a scan of a media directory and print its job id",
+        description="Queue a scan job for DIR: a worker walks it, identifies each media "
+        "file's container and fingerprints it. Prints the job id.",
+    )
+    scan.add_argument("directory", metavar="DIR", help="directory to scan")
+    data_dir_option(scan)
+    add(
+        scan,
+        "--priority",
+        "JOBDASH_PRIORITY",
+        convert=priority,
+        default=PRIORITY_DEFAULT,
+        metavar="N",
+        help="0 runs first, 1000 last (default: %(default)s)",
+    )
+    add(
+        scan,
+        "--wait",
+        "JOBDASH_WAIT",
+        convert=boolean("wait"),
+        default=False,
+        nargs="?",
+        const=True,
+        metavar="BOOL",
+        help="wait for the job to end, showing progress; exit 0 only if it completed "
+        "(needs a running worker: `jobdash serve` or `jobdash worker`)",
+    )
+
+    worker = commands.add_parser(
+        "worker",
+        help="run a worker until stopped (SIGTERM/SIGINT)",
+        description="Claim queued jobs and run them, one at a time, until stopped. On "
+        "SIGTERM or SIGINT the current job goes back to the queue.",
+    )
+    data_dir_option(worker)
+    stale_option(worker)
+    rate_option(worker)
+    job_types_options(worker)
+    add(
+        worker,
+        "--types",
+        "JOBDASH_TYPES",
+        convert=names,
+        default=[],
+        metavar="A,B",
+        help="claim only jobs of these types, comma-separated (default: every type available here)",
+    )
+
+    jobs = commands.add_parser(
+        "jobs", help="list jobs, newest first", description="Print a table of jobs, newest first."
+    )
+    data_dir_option(jobs)
+    add(
+        jobs,
+        "--status",
+        "JOBDASH_STATUS",
+        metavar="S",
+        help=f"only these statuses, comma-separated: {', '.join(STATUSES)}",
+    )
+    add(
+        jobs,
+        "--type",
+        "JOBDASH_TYPE",
+        metavar="T",
+        help="only these job types, comma-separated (registered ones, or any in the store)",
+    )
+    add(
+        jobs,
+        "--limit",
+        "JOBDASH_LIMIT",
+        convert=int,
+        default=50,
+        metavar="N",
+        help=f"how many jobs to show, 1-{LIMIT_MAX} (default: %(default)s)",
+    )
+
+    submit = commands.add_parser(
+        "submit",
+        help="queue a job of any registered type and print its id",
+        description="Queue a job of TYPE for TARGET (a path, or whatever the type works on), "
+        "checked like the API checks it. Prints the job id.",
+        epilog="Example: jobdash submit transcode ~/clip.mkv --param preset=h264-720p --wait",
+    )
+    submit.add_argument("job_type", metavar="TYPE", help="a registered job type (see `jobdash workers`)")
+    submit.add_argument("target", metavar="TARGET", help="what the job works on, usually a path")
+    submit.add_argument(
+        "--param",
+        type=param,
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a parameter for the job type (repeatable)",
+    )
+    data_dir_option(submit)
+    job_types_options(submit)
+    add(
+        submit,
+        "--priority",
+        "JOBDASH_PRIORITY",
+        convert=priority,
+        default=PRIORITY_DEFAULT,
+        metavar="N",
+        help="0 runs first, 1000 last (default: %(default)s)",
+    )
+    add(
+        submit,
+        "--wait",
+        "JOBDASH_WAIT",
+        convert=boolean("wait"),
+        default=False,
+        nargs="?",
+        const=True,
+        metavar="BOOL",
+        help="wait for the job to end, showing progress; exit 0 only if it completed",
+    )
+
+    workers = commands.add_parser(
+        "workers",
+        help="list the registered workers",
+        description="Print the workers registry: each worker's host, pid, job types, state "
+        "(alive, or gone when stopped or its heartbeat is older than --stale-after) and the "
+        "job it runs.",
+    )
+    data_dir_option(workers)
+    stale_option(workers)
+
+    cancel = commands.add_parser(
+        "cancel",
+        help="cancel a queued or running job",
+        description="Cancel a job by id (or a unique prefix of at least 4 characters, as "
+        "`jobdash jobs` prints). A running job stops at its next progress step.",
+    )
+    cancel.add_argument("job_id", metavar="ID")
+    data_dir_option(cancel)
+    return parser

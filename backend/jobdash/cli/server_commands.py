@@ -1,0 +1,127 @@
+"""The long-running commands: ``jobdash serve`` (API, pages, worker child) and
+``jobdash worker``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+from pathlib import Path
+
+from jobdash.cli.options import CliError, UsageError, env
+from jobdash.cli.stores import open_cli_store
+from jobdash.cli.submit import load_types
+from jobdash.model.polling import ConfigError, polling_config
+from jobdash.version import __version__
+from jobdash.worker.registry import RegistryError
+
+log = logging.getLogger("jobdash")
+
+
+def _share_job_type_options(args: argparse.Namespace) -> None:
+    """Put the job-type options in the environment, where a worker child started by this
+    process finds them (every flag has its JOBDASH_* twin)."""
+    if args.job_module:
+        os.environ["JOBDASH_JOB_MODULES"] = ",".join(args.job_module)
+    if args.ffmpeg:
+        os.environ["JOBDASH_FFMPEG"] = args.ffmpeg
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the API server (and the worker child) until interrupted."""
+    import uvicorn
+
+    from jobdash.http.app import create_app
+    from jobdash.http.auth import TokenFileError, read_token_file
+    from jobdash.http.settings import ServerSettings
+    from jobdash.worker.process import WorkerProcess
+
+    try:
+        polling, warnings = polling_config(args.poll_interval_ms, args.log_poll_interval_ms, args.polling_enabled)
+    except ConfigError as error:
+        raise CliError(str(error)) from None
+    for warning in warnings:
+        log.warning(warning)
+    tokens: tuple[str, ...] = ()
+    if args.api_token_file is not None:
+        try:
+            tokens = read_token_file(args.api_token_file)
+        except TokenFileError as error:
+            raise UsageError(str(error)) from None
+    _share_job_type_options(args)
+    types = load_types(args.job_module, args.ffmpeg)
+    dist = args.dist
+    if dist is None and (Path.cwd() / "dist" / "index.html").is_file():
+        dist = Path.cwd() / "dist"
+    store = open_cli_store(args.data_dir)  # refuses an unusable data dir before start-up
+    store.close()
+    settings = ServerSettings(
+        data_dir=store.data_dir,
+        dist=dist,
+        cors_origins=tuple(dict.fromkeys(args.cors_origin)),
+        stale_after=args.stale_after,
+        polling=polling,
+        job_types=types.infos,
+        api_tokens=tokens,
+    )
+    worker = (
+        None if args.no_worker else WorkerProcess(settings.data_dir, settings.stale_after, args.max_files_per_second)
+    )
+    try:
+        app = create_app(settings, worker=worker)
+    except RuntimeError as error:
+        raise CliError(str(error)) from None
+    where = f"http://{args.host}:{args.port}"
+    print(
+        f"jobdash {__version__} serving on {where} (API {where}/api/jobs; "
+        f"frontend: {dist or 'none, API only'}; data: {settings.data_dir}; "
+        f"worker: {'off' if worker is None else 'on'}; writes: {'on' if tokens else 'off'})",
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=args.log_level == "debug",
+        server_header=False,
+        # Longer than the poll interval, so that a polling tab keeps its connection
+        # instead of opening a new one (and racing the server's close) every poll.
+        timeout_keep_alive=polling.interval_ms // 1000 + 5,
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run a worker until SIGTERM/SIGINT."""
+    from jobdash.worker.loop import Worker
+    from jobdash.worker.process import PARENT_PID_ENV
+
+    types = load_types(args.job_module, args.ffmpeg)
+    if args.types:
+        try:
+            types = types.only(args.types)
+        except RegistryError as error:
+            raise UsageError(str(error)) from None
+    if not types.handlers:
+        raise UsageError("no job type can run here; install a plugin or pass --job-module")
+    for name, reason in sorted(types.unavailable.items()):
+        if not args.types:
+            log.warning("job type %s is not available here: %s", name, reason)
+    store = open_cli_store(args.data_dir)
+    parent = env(PARENT_PID_ENV)
+    worker = Worker(
+        store,
+        handlers=types.handlers,
+        stale_after=args.stale_after,
+        parent_pid=int(parent) if parent else None,
+        max_files_per_second=args.max_files_per_second,
+    )
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: worker.stop())
+    try:
+        worker.run()
+    finally:
+        store.close()
+    return 0
