@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -15,31 +14,9 @@ import pytest
 
 from jobdash.jobs.sample_library import make_library
 from jobdash.store.sqlite.store import SqliteStore
+from support.cli import TIMEOUT_S, clean_env, jobdash
 
-TIMEOUT_S = 60
 UUID_LINE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without JOBDASH_* settings, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBDASH_")}
-    env.update(extra)
-    return env
-
-
-def jobdash(
-    *args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run `python -m jobdash ARGS` and return the finished process (text output)."""
-    return subprocess.run(
-        [sys.executable, "-m", "jobdash", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        env=env if env is not None else clean_env(),
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 @pytest.fixture

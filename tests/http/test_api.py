@@ -872,6 +872,8 @@ def test_unknown_api_paths_are_json_404(api: ApiClient, path: str) -> None:
         f"/api/jobs/{UNKNOWN_ID}/logs",
         "/api/config/polling",
         "/api/openapi.json",
+        "/api/job-types",
+        "/api/workers",
         "/healthz",
         "/api/nope",
     ],
@@ -912,6 +914,8 @@ CONTRACT_CASES: list[tuple[str, str, str, int]] = [
     ("logs-tail", "GET", "/api/jobs/{id}/logs", 200),
     ("logs-offset", "GET", "/api/jobs/{id}/logs?offset=4&lines=3", 200),
     ("polling", "GET", "/api/config/polling", 200),
+    ("job-types", "GET", "/api/job-types", 200),
+    ("workers", "GET", "/api/workers", 200),
     ("openapi", "GET", "/api/openapi.json", 200),
     ("healthz", "GET", "/healthz", 200),
     ("list-bad-limit", "GET", "/api/jobs?limit=101", 400),
@@ -923,6 +927,8 @@ CONTRACT_CASES: list[tuple[str, str, str, int]] = [
     ("logs-unknown", "GET", f"/api/jobs/{UNKNOWN_ID}/logs", 404),
     ("unknown-path", "GET", "/api/nope", 404),
     ("post", "POST", "/api/jobs", 405),
+    ("cancel-writes-off", "POST", "/api/jobs/{id}/cancel", 405),
+    ("list-unknown-type", "GET", "/api/jobs?type=checksum", 400),
     ("delete", "DELETE", "/api/jobs/{id}", 405),
 ]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from jobdash.store.sqlite import migrations
 from jobdash.store.sqlite.database import Database
 from jobdash.store.sqlite.migrations import LATEST, MIGRATIONS, current_version, migrate
+from jobdash.store.sqlite.store import DB_FILENAME
 
 INDEXES = {
     "idx_jobs_created",
@@ -251,3 +254,23 @@ def test_database_on_an_existing_latest_file_is_a_no_op(tmp_path: Path) -> None:
     Database(path).close()
     with contextlib.closing(sqlite3.connect(path)) as raw:
         assert schema_sql(raw) == before
+
+
+def test_processes_starting_at_once_on_a_new_data_dir_all_open_it(tmp_path: Path) -> None:
+    """A server, a worker and a CLI started together each migrate a new database; each step
+    is applied once (a step re-checks the version under the write lock), none fails."""
+    script = "import sys; from jobdash.store.sqlite.store import SqliteStore; SqliteStore(sys.argv[1]).close()"
+    for round_ in range(3):
+        data = tmp_path / f"data{round_}"
+        data.mkdir()
+        procs = [
+            subprocess.Popen([sys.executable, "-c", script, str(data)], stderr=subprocess.PIPE, text=True)
+            for _ in range(6)
+        ]
+        errors = [proc.communicate(timeout=60)[1] for proc in procs]
+        assert [proc.returncode for proc in procs] == [0] * 6, errors
+        conn = sqlite3.connect(data / DB_FILENAME)
+        try:
+            assert current_version(conn) == LATEST
+        finally:
+            conn.close()

@@ -498,3 +498,123 @@ def test_sigkilled_worker_leaves_job_running_until_recovery(store: SqliteStore, 
     assert row is not None and row["status"] == "failed"
     assert "Worker lost" in row["error_message"] and f"worker pid {proc.pid}" in row["error_message"]
     assert old in row["error_message"]
+
+
+# --- the public JobContext and the plugin contract -------------------------------------
+
+
+def test_the_context_exposes_the_job(store: SqliteStore) -> None:
+    """A handler reads its job's id, type, target, params and priority from the context."""
+    seen: dict[str, Any] = {}
+
+    def handler(ctx: JobContext) -> dict[str, Any]:
+        seen.update(id=ctx.id, type=ctx.type, target=ctx.target, params=ctx.params, priority=ctx.priority)
+        return {}
+
+    job = store.create("/media/x", "checksum", params={"algorithm": "md5"}, priority=9)
+    make_worker(store, {"checksum": handler}).run_once()
+    assert seen == {
+        "id": job["id"],
+        "type": "checksum",
+        "target": "/media/x",
+        "params": {"algorithm": "md5"},
+        "priority": 9,
+    }
+
+
+def test_the_last_progress_report_is_recorded_even_when_throttled(store: SqliteStore) -> None:
+    """Handlers report per item without force; the job still ends showing 250 of 250."""
+
+    def handler(ctx: JobContext) -> dict[str, Any]:
+        for done in range(1, 251):
+            ctx.progress(done, 250, unit="bytes")
+        return {}
+
+    job = store.create("/m", "checksum")
+    make_worker(store, {"checksum": handler}).run_once()
+    row = store.get(job["id"])
+    assert json.loads(row["progress_json"]) == {"processed": 250, "total": 250, "unit": "bytes"}
+
+
+def test_a_bad_progress_unit_fails_the_job_naming_it(store: SqliteStore) -> None:
+    def handler(ctx: JobContext) -> dict[str, Any]:
+        ctx.progress(1, 2, unit="Files!")
+        return {}
+
+    job = store.create("/m", "checksum")
+    make_worker(store, {"checksum": handler}).run_once()
+    assert "progress unit must be a short lower-case word" in store.get(job["id"])["error_message"]
+
+
+def test_output_path_is_recorded(store: SqliteStore) -> None:
+    def handler(ctx: JobContext) -> dict[str, Any]:
+        ctx.output_path = "/out/x.mp4"
+        return {"ok": True}
+
+    job = store.create("/m", "checksum")
+    make_worker(store, {"checksum": handler}).run_once()
+    assert store.get(job["id"])["output_path"] == "/out/x.mp4"
+
+
+@pytest.mark.parametrize(
+    "returned, words", [([1, 2], "returned a list"), ({"t": object()}, "not JSON"), ("done", "a str")]
+)
+def test_a_summary_that_is_not_a_json_object_fails_the_job(store: SqliteStore, returned: Any, words: str) -> None:
+    job = store.create("/m", "checksum")
+    make_worker(store, {"checksum": lambda ctx: returned}).run_once()
+    row = store.get(job["id"])
+    assert row["status"] == "failed" and words in row["error_message"]
+    assert "a handler returns a JSON object" in row["error_message"]
+
+
+def test_a_handler_returning_nothing_completes_with_an_empty_summary(store: SqliteStore) -> None:
+    job = store.create("/m", "checksum")
+    make_worker(store, {"checksum": lambda ctx: None}).run_once()
+    row = store.get(job["id"])
+    assert row["status"] == "completed" and json.loads(row["summary_json"]) == {}
+
+
+def test_sleep_raises_at_once_on_cancel(store: SqliteStore) -> None:
+    """ctx.sleep waits, but a cancellation ends it within a heartbeat."""
+
+    def handler(ctx: JobContext) -> dict[str, Any]:
+        store.cancel(ctx.id)
+        ctx.sleep(60)
+        return {}
+
+    job = store.create("/m", "checksum")
+    started = time.monotonic()
+    make_worker(store, {"checksum": handler}).run_once()
+    assert status_of(store, job["id"]) == "cancelled"
+    assert time.monotonic() - started < 30  # far below the 60 s asked for
+
+
+# --- job types per worker, and the workers registry ----------------------------------------
+
+
+def test_a_worker_claims_only_its_types_and_others_wait(store: SqliteStore) -> None:
+    """A job whose type this worker does not run stays queued — never failed for that."""
+    other = store.create("/m", "transcode")
+    mine = store.create("/m", "checksum")
+    worker = make_worker(store, {"checksum": lambda ctx: {}})
+    assert worker.run_once() is True and worker.run_once() is False
+    assert status_of(store, mine["id"]) == "completed" and status_of(store, other["id"]) == "queued"
+
+
+def test_a_running_worker_registers_beats_and_marks_itself_stopped(store: SqliteStore) -> None:
+    """The registry shows the worker (host, pid, types) and the job it runs; stopped at the end."""
+    gate = threading.Event()
+
+    def handler(ctx: JobContext) -> dict[str, Any]:
+        gate.wait(10)
+        return {}
+
+    worker = make_worker(store, {"checksum": handler, "scan": handler}, host="farm-1")
+    job = store.create("/m", "checksum")
+    with running_worker(worker):
+        row = wait_for(lambda: next((r for r in store.workers() if r["current_job_id"] == job["id"]), None), "the beat")
+        assert (row["host"], row["pid"], json.loads(row["types_json"])) == ("farm-1", os.getpid(), ["checksum", "scan"])
+        gate.set()
+        wait_for(lambda: store.workers()[0]["current_job_id"] is None or None, "the job to clear")
+    (row,) = store.workers()
+    assert row["stopped_at"] is not None

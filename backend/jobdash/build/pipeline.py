@@ -40,7 +40,7 @@ from jobdash.model.list_query import (
     SINCE_WINDOWS,
     SORTS,
 )
-from jobdash.model.states import JOB_TYPES, STATUSES
+from jobdash.model.states import STATUSES
 
 ASSETS_DIR = "assets"
 FONT_SUFFIXES = (".woff2", ".woff", ".ttf", ".otf")
@@ -81,10 +81,13 @@ def _attribute_text(text: str) -> Markup:
 
 
 def vocabulary() -> dict[str, object]:
-    """Return the job vocabulary pages render their filters from (the backend's constants)."""
+    """Return the job vocabulary pages render their filters from (the backend's constants).
+
+    Job types are not in it: they are an open vocabulary (plugins register more at any
+    time), so the dashboard lists them from ``GET /api/job-types`` at run time.
+    """
     return {
         "statuses": list(STATUSES),
-        "job_types": list(JOB_TYPES),
         "since": list(SINCE_WINDOWS),
         "sorts": list(SORTS),
         "default_sort": DEFAULT_SORT,

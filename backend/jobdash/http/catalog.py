@@ -14,6 +14,7 @@ from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
+from jobdash.http.request_parts import query_params
 from jobdash.http.responses import json_body, json_response
 from jobdash.http.settings import ServerSettings
 from jobdash.model.items import worker_item
@@ -58,6 +59,7 @@ def type_names(store: JobStore, settings: ServerSettings) -> set[str]:
 
 async def job_types(request: Request) -> Response:
     """``GET /api/job-types``: every known job type and how many live workers run it."""
+    query_params(request, ())
     store, settings = request.app.state.store, request.app.state.settings
     items = await to_thread.run_sync(known_job_types, store, settings)
     return json_response(request.headers, json_body({"job_types": items}))
@@ -65,6 +67,7 @@ async def job_types(request: Request) -> Response:
 
 async def workers(request: Request) -> Response:
     """``GET /api/workers``: the workers registry, alive ones and recently gone ones."""
+    query_params(request, ())
     store, settings = request.app.state.store, request.app.state.settings
     items = await to_thread.run_sync(live_workers, store, settings)
     alive = sum(1 for item in items if item["state"] == "alive")

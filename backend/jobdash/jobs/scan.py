@@ -18,7 +18,7 @@ import stat
 import time
 from typing import Any, BinaryIO
 
-from jobdash import JobContext, JobFailed
+from jobdash import JobContext, JobFailed, job_type
 from jobdash.jobs.containers import extension, is_media_file, matches_extension, sniff_container
 from jobdash.util.textsafe import display_path
 
@@ -135,6 +135,17 @@ def _discover(ctx: JobContext, root: str, errors: _Errors) -> tuple[list[str], i
     return media, others
 
 
+def _check_params(params: dict[str, Any]) -> None:
+    """A scan takes no params: refuse any, naming the first."""
+    if params:
+        raise ValueError(f"the scan job takes no params; got {str(next(iter(params)))!r:.60}")
+
+
+@job_type(
+    target="directory",
+    description="Walk a folder: identify each media file's container and fingerprint it",
+    check_params=_check_params,
+)
 def run_scan(ctx: JobContext) -> dict[str, Any]:
     """Given a running scan job's context, scan its directory and return the summary.
 

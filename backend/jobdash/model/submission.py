@@ -109,7 +109,7 @@ def check_type_params(info: JobTypeInfo | None, params: dict[str, Any]) -> None:
     try:
         info.check_params(params)
     except ValueError as error:
-        raise SubmissionError(f"params: {error}") from None
+        raise SubmissionError(str(error)) from None
 
 
 def parse_submission(data: Any, known: Mapping[str, Any]) -> Submission:

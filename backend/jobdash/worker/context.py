@@ -68,6 +68,7 @@ class JobContext:
         self._pacer = Pacer(max_items_per_second)
         self._clock = clock
         self.progress_writes = 0
+        self._unwritten: tuple[int, int, str] | None = None
         #: Set by a handler that produced a file: recorded as the job's ``output_path``.
         self.output_path: str | None = None
 
@@ -123,18 +124,31 @@ class JobContext:
                 f"progress unit must be a short lower-case word like files, bytes or seconds; got {unit!r}"
             )
         self.check()
+        self._unwritten = (processed, total, unit)
         if not (self._throttle.ready(self._clock()) or force):
             return
+        if not self._write_progress():
+            self.mark_cancelled()
+            raise JobCancelled()
+
+    def flush_progress(self) -> None:
+        """Write the last progress report if the throttle held it back, so a job that ends
+        shows where it got to (the worker calls this; handlers need not)."""
+        if self._unwritten is not None:
+            self._write_progress()
+
+    def _write_progress(self) -> bool:
+        """Write the last report; return False if the job is no longer running."""
+        assert self._unwritten is not None
         try:
-            still_running = self.store.progress(self.id, processed, total, unit)
+            still_running = self.store.progress(self.id, *self._unwritten)
         except StoreUnavailable as error:
             # Progress is advisory: a busy store delays it, the next report catches up.
             self.log(f"progress not recorded ({error}); will retry", level="WARN")
-            return
+            return True
+        self._unwritten = None
         self.progress_writes += 1
-        if not still_running:
-            self.mark_cancelled()
-            raise JobCancelled()
+        return bool(still_running)
 
     def pace(self) -> None:
         """Count one item of work and wait as needed to stay under the worker's rate limit.

@@ -168,7 +168,10 @@ class Worker:
         job_id = ctx.id
         started = time.monotonic()
         try:
-            summary = handler(ctx)
+            try:
+                summary = handler(ctx)
+            finally:
+                self._flush_progress(ctx)
         except WorkerStopping:
             job_log.write("worker is stopping; job returned to the queue", level="WARN")
             self._persist(lambda: self.store.release(job_id))
@@ -202,6 +205,15 @@ class Worker:
         if not self._persist(lambda: self.store.finish(job_id, "completed", summary=done, output_path=output)):
             # Cancelled (or failed as stale) while finishing: keep the work's summary.
             self._persist(lambda: self.store.finish(job_id, "cancelled", summary=done))
+
+    def _flush_progress(self, ctx: JobContext) -> None:
+        """Record the handler's last progress report, which the throttle may have held."""
+        if self.stopping.is_set():
+            return  # a released job starts again from nothing
+        try:
+            ctx.flush_progress()
+        except StoreUnavailable as error:
+            log.warning("worker %d: last progress not recorded: %s", self.pid, error)
 
     def _persist(self, write: Callable[[], bool]) -> bool:
         """Run a store write, retrying while the store is unavailable, so no outcome is lost.

@@ -181,9 +181,12 @@ def migrate(conn: sqlite3.Connection) -> int:
     for number in range(version + 1, LATEST + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in MIGRATIONS[number - 1]:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number:d}")
+            # Another process may have applied this step while we waited for the lock
+            # (two processes started at once on a new data dir): look again inside it.
+            if current_version(conn) < number:
+                for statement in MIGRATIONS[number - 1]:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number:d}")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
