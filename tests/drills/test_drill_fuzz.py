@@ -2,7 +2,8 @@
 
 What it shows:
 
-- Schemathesis (from PyPI) takes the OpenAPI document (checked to be exactly what
+- Schemathesis (from PyPI) takes the OpenAPI document (reads, and the writes with a
+  bearer token: submissions and cancellations) (checked to be exactly what
   ``/api/openapi.json`` serves) and sends generated requests to every operation of a
   running ``jobdash serve`` whose store holds jobs of every status and type, with logs
   and hostile file names: valid values (positive mode) and values that break the schema
@@ -79,6 +80,19 @@ def negative_data_rejection_but_empty_means_not_given(ctx: Any, response: Any, c
     return negative_data_rejection(ctx, response, case)
 
 
+@schemathesis.check
+def positive_data_acceptance_but_job_types_are_open(ctx: Any, response: Any, case: Any) -> bool | None:
+    """schemathesis' positive_data_acceptance, except where the API checks more than a
+    schema can say: job types are an open vocabulary (a well-formed name that no worker
+    registered and no job carries is a 400 naming the known ones), and a submission's
+    target must exist. Those 400s are by design."""
+    if case.operation.method.upper() == "POST" and case.operation.path == "/api/jobs":
+        return None
+    if response.status_code == 400 and "registered job type" in response.text:
+        return None
+    return positive_data_acceptance(ctx, response, case)
+
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -86,8 +100,9 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
     negative_data_rejection_but_empty_means_not_given,
-    positive_data_acceptance,
+    positive_data_acceptance_but_job_types_are_open,
 ]
+TOKEN = "fuzz-drill-token-0123456789abcdef"
 HOSTILE_NAMES = [
     "<img src=x onerror=alert(1)>.mkv",
     "a\x00b\nc\x1b[31m.mkv",
@@ -154,7 +169,11 @@ def _seed(data_dir: Path) -> None:
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     tmp = tmp_path_factory.mktemp("fuzz")
-    server = ServerProcess(tmp / "data", tmp / "server.log").start()  # the API, no worker
+    tokens = tmp / "tokens"
+    tokens.write_text(TOKEN + "\n")
+    tokens.chmod(0o600)
+    # The API with writes on (the write operations are fuzzed too, with a token), no worker.
+    server = ServerProcess(tmp / "data", tmp / "server.log", extra=("--api-token-file", str(tokens))).start()
     try:
         _seed(server.data_dir)
         yield server
@@ -188,7 +207,10 @@ def test_the_fuzzed_document_is_the_served_one(fuzz_server: ServerProcess) -> No
     max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
 )
 def test_fuzzed_requests_keep_the_contract(case: Any, fuzz_server: ServerProcess) -> None:
-    response = case.call_and_validate(base_url=fuzz_server.base, checks=CHECKS, timeout=10)
+    # The token on every request: writes get past authentication to the input checks.
+    response = case.call_and_validate(
+        base_url=fuzz_server.base, checks=CHECKS, timeout=10, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
     operation = f"{case.operation.method.upper()} {case.operation.path}"
     TALLY["operations"][operation] += 1
     TALLY["statuses"][response.status_code] += 1

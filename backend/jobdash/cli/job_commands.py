@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from jobdash.cli.options import CliError, UsageError
+from jobdash.cli.options import CliError
 from jobdash.cli.stores import open_cli_store
 from jobdash.cli.submit import load_types, submit_job
 from jobdash.cli.table import format_jobs_table, format_workers_table, media_time, waiting_notes
@@ -64,12 +64,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     """Queue a job of any registered type; print its id; with --wait, follow it."""
-    params: dict[str, str] = {}
-    for key, value in args.param:
-        if key in params:
-            raise UsageError(f"--param {key} is given twice")
-        params[key] = value
-    return _queue(args, args.job_type, args.target, params)
+    # JOBDASH_PARAMS come first, then the flags: a later K=V replaces an earlier one.
+    return _queue(args, args.job_type, args.target, dict(args.param))
 
 
 def _progress_text(job: dict[str, object]) -> str:

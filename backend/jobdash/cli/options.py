@@ -100,7 +100,7 @@ def add(
     raw = env(variable)
     if raw is not None:
         try:
-            default = convert(raw)
+            default = _params_from_env(raw) if convert is param else convert(raw)
         except argparse.ArgumentTypeError as error:
             parser.error(f"environment variable {variable}: {error}")
     parser.add_argument(flag, type=convert, default=default, help=f"{help} [env {variable}]", **kwargs)
@@ -161,6 +161,11 @@ def param(text: str) -> tuple[str, str]:
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"must be NAME=VALUE, like preset=h264-720p; got {text!r}")
     return key.strip(), value
+
+
+def _params_from_env(text: str) -> list[tuple[str, str]]:
+    """Given ``JOBDASH_PARAMS`` (one K=V per line), return the pairs."""
+    return [param(line) for line in text.splitlines() if line.strip()]
 
 
 def names(text: str) -> list[str]:

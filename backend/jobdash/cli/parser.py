@@ -203,13 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     submit.add_argument("job_type", metavar="TYPE", help="a registered job type (see `jobdash workers`)")
     submit.add_argument("target", metavar="TARGET", help="what the job works on, usually a path")
-    submit.add_argument(
+    add(
+        submit,
         "--param",
-        type=param,
-        action="append",
+        "JOBDASH_PARAMS",
+        convert=param,
         default=[],
+        action="append",
         metavar="K=V",
-        help="a parameter for the job type (repeatable)",
+        help="a parameter for the job type (repeatable; env: one K=V per line)",
     )
     data_dir_option(submit)
     job_types_options(submit)
