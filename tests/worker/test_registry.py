@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -125,7 +126,9 @@ def test_unavailable_types_are_left_out_with_their_reason(tmp_path: Path) -> Non
 def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example plugin distribution, really installed by pip into a folder of its own."""
     site = tmp_path_factory.mktemp("site")
-    result = run(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", site, EXAMPLE, timeout=300)
+    source = tmp_path_factory.mktemp("plugin") / "example_plugin"
+    shutil.copytree(EXAMPLE, source)  # the build writes beside the sources: not in the checkout
+    result = run(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", site, source, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert list(site.glob("jobdash_checksum-1.0.dist-info/entry_points.txt"))
     return site
