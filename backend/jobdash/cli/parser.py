@@ -24,6 +24,31 @@ from jobdash.model.states import PRIORITY_DEFAULT, STATUSES
 from jobdash.version import __version__
 
 
+def queue_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options of the commands that queue a job: its priority, and waiting for it."""
+    add(
+        parser,
+        "--priority",
+        "JOBDASH_PRIORITY",
+        convert=priority,
+        default=PRIORITY_DEFAULT,
+        metavar="N",
+        help="0 runs first, 1000 last (default: %(default)s)",
+    )
+    add(
+        parser,
+        "--wait",
+        "JOBDASH_WAIT",
+        convert=boolean("wait"),
+        default=False,
+        nargs="?",
+        const=True,
+        metavar="BOOL",
+        help="wait for the job to end, showing progress; exit 0 only if it completed "
+        "(needs a running worker: `jobdash serve` or `jobdash worker`)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``jobdash`` command."""
     parser = argparse.ArgumentParser(
@@ -124,27 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("directory", metavar="DIR", help="directory to scan")
     data_dir_option(scan)
-    add(
-        scan,
-        "--priority",
-        "JOBDASH_PRIORITY",
-        convert=priority,
-        default=PRIORITY_DEFAULT,
-        metavar="N",
-        help="0 runs first, 1000 last (default: %(default)s)",
-    )
-    add(
-        scan,
-        "--wait",
-        "JOBDASH_WAIT",
-        convert=boolean("wait"),
-        default=False,
-        nargs="?",
-        const=True,
-        metavar="BOOL",
-        help="wait for the job to end, showing progress; exit 0 only if it completed "
-        "(needs a running worker: `jobdash serve` or `jobdash worker`)",
-    )
+    queue_options(scan)
 
     worker = commands.add_parser(
         "worker",
@@ -215,26 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     data_dir_option(submit)
     job_types_options(submit)
-    add(
-        submit,
-        "--priority",
-        "JOBDASH_PRIORITY",
-        convert=priority,
-        default=PRIORITY_DEFAULT,
-        metavar="N",
-        help="0 runs first, 1000 last (default: %(default)s)",
-    )
-    add(
-        submit,
-        "--wait",
-        "JOBDASH_WAIT",
-        convert=boolean("wait"),
-        default=False,
-        nargs="?",
-        const=True,
-        metavar="BOOL",
-        help="wait for the job to end, showing progress; exit 0 only if it completed",
-    )
+    queue_options(submit)
 
     workers = commands.add_parser(
         "workers",
