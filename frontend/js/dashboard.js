@@ -1,5 +1,9 @@
 // The jobs dashboard: filters, sort and page in the URL; a poller that fetches the list
 // with the last ETag (a 304 changes nothing at all) and applies only what changed.
+// Two more pollers, same rules (own ETag; a 304 touches nothing): GET /api/job-types
+// gives the type filter its options and says which queued jobs wait for a worker that
+// runs their type; GET /api/workers feeds the workers strip (#workers). The header's
+// indicator follows the jobs poller.
 // Hooks besides the DESIGN's: #jobs-table[data-poll-count] counts the responses with data
 // that were applied, and #jobs-table fires "jobs:polled" ({status: 200|304}) after each poll.
 
@@ -8,17 +12,24 @@ import { ConnectionStatus } from "./connection_status.js";
 import { setAttr, setText } from "./dom_write.js";
 import { formatRange } from "./format.js";
 import { diffJobs, isEmptyDiff } from "./job_diff.js";
+import { typeNames, workersByType } from "./job_types.js";
 import { JobsTable } from "./jobs_table.js";
+import { JsonFeed } from "./json_feed.js";
 import { Poller } from "./polling.js";
+import { TypeFilter } from "./type_filter.js";
 import * as urlState from "./url_state.js";
+import { WorkersStrip } from "./workers_strip.js";
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const TICK_MS = 1000;
 const FILTERS = ["status", "type", "since", "sort"];
+/** Filters whose options the build renders (the type filter's come from the API). */
+const BUILT_FILTERS = ["status", "since", "sort"];
 
 /**
  * The values the page accepts, read back from the filter form's <select> options (which
- * the build renders from the backend's constants), so the lists exist once.
+ * the build renders from the backend's constants), so the lists exist once. Job types
+ * are not among them: they are an open vocabulary, listed by the API at run time.
  *
  * @param {HTMLFormElement} form
  * @returns {import("./url_state.js").Vocabulary}
@@ -28,7 +39,6 @@ export function readVocabulary(form) {
     [...form.elements.namedItem(name).options].map((option) => option.value).filter(Boolean);
   return {
     statuses: options("status"),
-    types: options("type"),
     since: options("since"),
     sorts: options("sort"),
     defaultSort: form.dataset.defaultSort,
@@ -62,6 +72,8 @@ export class Dashboard {
     };
     this.vocab = readVocabulary(this.el.form);
     this.table = new JobsTable($("jobs-body"));
+    this.typeFilter = new TypeFilter(this.el.form.elements.namedItem("type"));
+    this.workers = new WorkersStrip($("workers"));
     this.state = null; // read from the URL by start()
     this.jobs = new Map(); // the last applied page, by id, in display order
     this.total = null; // null until the first data arrives
@@ -79,6 +91,20 @@ export class Dashboard {
       log,
       onStateChange: (state) => this.status.update(state),
     });
+    const polled = { intervalMs: config.intervalMs, enabled: config.enabled, timeoutMs: REQUEST_TIMEOUT_MS, log };
+    this.typesFeed = new JsonFeed(apiUrl(config.apiBase, "api/job-types"), (data) => this.applyJobTypes(data));
+    this.typesPoller = new Poller({ ...polled, name: "job-types", task: this.typesFeed.fetch });
+    this.workersFeed = new JsonFeed(apiUrl(config.apiBase, "api/workers"), (data) => this.workers.render(data));
+    this.workersPoller = new Poller({ ...polled, name: "workers", task: this.workersFeed.fetch });
+  }
+
+  /**
+   * A new list of job types: the type filter's options, and which queued jobs wait.
+   * @param {unknown} data  a GET /api/job-types answer
+   */
+  applyJobTypes(data) {
+    this.typeFilter.setTypes(typeNames(data));
+    this.table.setTypeWorkers(workersByType(data));
   }
 
   /** Read the URL, wire the controls and start polling. */
@@ -105,6 +131,8 @@ export class Dashboard {
     this.win.addEventListener("pageshow", () => this.scheduleTick());
     this.status.start();
     this.poller.start();
+    this.typesPoller.start();
+    this.workersPoller.start();
   }
 
   /** Take the state from the address bar; rewrite it if it held invalid values. */
@@ -169,9 +197,12 @@ export class Dashboard {
 
   /** Bring the filter controls, sort headers and links in line with the state. */
   syncControls() {
-    this.table.setListQuery(urlState.writeParams(this.state, this.vocab).toString());
+    const listQuery = urlState.writeParams(this.state, this.vocab).toString();
+    this.table.setListQuery(listQuery);
+    this.workers.setListQuery(listQuery);
+    this.typeFilter.setValue(this.state.type);
     const { form } = this.el;
-    for (const name of FILTERS) {
+    for (const name of BUILT_FILTERS) {
       const select = form.elements.namedItem(name);
       const value = this.state[name];
       // A URL may combine values (status=queued,running): show it as an option of its own.

@@ -1,5 +1,6 @@
 /**
- * Display formatting for counts, ranges, durations, ages, timestamps and percentages.
+ * Display formatting for counts, ranges, durations, ages, timestamps, percentages, sizes,
+ * media times and progress counts in their unit.
  *
  * Pure and deterministic given their inputs: the locale is "en" unless one is passed
  * (and timestamps use the browser's time zone unless `timeZone` is passed). Results are
@@ -195,4 +196,103 @@ export function formatPercent(p, locale = "en") {
   const clamped = Math.min(100, Math.max(0, value));
   const shown = clamped >= 100 ? 100 : Math.floor(clamped * 10 + 1e-9) / 10;
   return numberFormat(locale, { style: "percent", maximumFractionDigits: 1 }).format(shown / 100);
+}
+
+const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/**
+ * A byte count in binary units, one decimal past bytes (rounded): 0 -> "0 B",
+ * 1536 -> "1.5 KiB", 1258291 -> "1.2 MiB" (as the server's own summaries write sizes).
+ *
+ * @param {number} n
+ * @param {string} [locale="en"]
+ * @returns {string} "—" for a missing or negative value
+ */
+export function formatBytes(n, locale = "en") {
+  const value = finite(n);
+  if (value === null || value < 0) return MISSING;
+  if (value < 1024) return `${formatCount(Math.floor(value), locale)} B`;
+  let size = value;
+  let unit = 0;
+  // Rounded to one decimal; a size that rounds up to 1024 of a unit is 1.0 of the next.
+  while (Math.round(size * 10) / 10 >= 1024 && unit < BYTE_UNITS.length - 1) {
+    size /= 1024;
+    unit += 1;
+  }
+  const text = numberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(size);
+  return `${text} ${BYTE_UNITS[unit]}`;
+}
+
+/**
+ * A position in media time, as players show it: 23 -> "0:23", 60 -> "1:00",
+ * 3725 -> "1:02:05" (hours only past an hour). Seconds are floored.
+ *
+ * @param {number} seconds
+ * @returns {string} "—" for a missing or negative value
+ */
+export function formatMediaTime(seconds) {
+  const value = finite(seconds);
+  if (value === null || value < 0) return MISSING;
+  const total = Math.floor(value);
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const rest = pad2(total % 60);
+  return hours > 0 ? `${hours}:${pad2(minutes)}:${rest}` : `${minutes}:${rest}`;
+}
+
+/** The unit progress counts have when a job does not say (what a scan counts). */
+export const DEFAULT_PROGRESS_UNIT = "files";
+
+// A unit is data (a job type's own word): shown only when it is a short plain word.
+const UNIT_WORD = /^\p{L}[\p{L}\p{N} _-]{0,23}$/u;
+
+/**
+ * @typedef {object} ProgressParts
+ * @property {string} processed  e.g. "1,417", "0:23", "1.2 MiB"
+ * @property {string} total      e.g. "3,000", "1:00", "4.0 MiB"
+ * @property {string} unit       the word after the total ("files"), or "" when the
+ *                               numbers carry their unit themselves (times, sizes)
+ */
+
+/**
+ * Progress counts in the words of their unit: files -> {"1,417", "3,000", "files"};
+ * seconds -> media time {"0:23", "1:00", ""}; bytes -> {"1.2 MiB", "4.0 MiB", ""}; any
+ * other unit -> {"5", "9", unit}. A missing unit is "files"; a unit that is not a short
+ * plain word is left out ({"5", "9", ""}).
+ *
+ * @param {number} processed
+ * @param {number} total
+ * @param {string | null} [unit="files"]
+ * @param {string} [locale="en"]
+ * @returns {ProgressParts}
+ */
+export function formatProgressParts(processed, total, unit = DEFAULT_PROGRESS_UNIT, locale = "en") {
+  const word = typeof unit === "string" && unit.trim() ? unit.trim() : DEFAULT_PROGRESS_UNIT;
+  const kind = word.toLowerCase();
+  if (kind === "seconds" || kind === "second") {
+    return { processed: formatMediaTime(processed), total: formatMediaTime(total), unit: "" };
+  }
+  if (kind === "bytes" || kind === "byte") {
+    return { processed: formatBytes(processed, locale), total: formatBytes(total, locale), unit: "" };
+  }
+  return {
+    processed: formatCount(processed, locale),
+    total: formatCount(total, locale),
+    unit: UNIT_WORD.test(word) ? word : "",
+  };
+}
+
+/**
+ * Progress counts as one phrase: "1,417 of 3,000 files", "0:23 of 1:00",
+ * "1.2 MiB of 4.0 MiB", "5 of 9 items" (see {@link formatProgressParts}).
+ *
+ * @param {number} processed
+ * @param {number} total
+ * @param {string | null} [unit="files"]
+ * @param {string} [locale="en"]
+ * @returns {string}
+ */
+export function formatProgress(processed, total, unit = DEFAULT_PROGRESS_UNIT, locale = "en") {
+  const parts = formatProgressParts(processed, total, unit, locale);
+  return `${parts.processed} of ${parts.total}${parts.unit ? ` ${parts.unit}` : ""}`;
 }

@@ -5,8 +5,9 @@
 // The progress bar is progress_bar.js's, the same as on the dashboard rows.
 
 import { changedFields } from "./job_diff.js";
-import { setAttr, setText } from "./dom_write.js";
+import { make, setAttr, setText } from "./dom_write.js";
 import { formatTimestamp, MISSING } from "./format.js";
+import { waitingText } from "./job_types.js";
 import { progressInput, progressSentence } from "./job_progress.js";
 import { timingView } from "./job_time.js";
 import { createProgressBar, updateProgressBar } from "./progress_bar.js";
@@ -29,12 +30,48 @@ function writeTime(element, iso) {
   setText(element, text);
 }
 
-// summary_raw is an object: compared by its JSON text, so an unchanged summary is unchanged.
+// summary_raw and params are objects: compared by their JSON text, so an unchanged
+// summary (or set of parameters) is unchanged.
 function comparable(job) {
-  return { ...job, summary_raw: JSON.stringify(job.summary_raw ?? null) };
+  return { ...job, summary_raw: JSON.stringify(job.summary_raw ?? null), params: JSON.stringify(job.params ?? null) };
 }
 
-const PROGRESS_DEPS = ["status", "progress_percent", "processed_count", "total_count", "summary_raw"];
+const PROGRESS_DEPS = ["status", "progress_percent", "processed_count", "total_count", "progress_unit", "summary_raw"];
+
+/**
+ * A parameter's value as text: a string as it is, anything else as JSON on one line with
+ * a space after each separator (`{ "codec": "aac", "bitrate": "128k" }`), so that a long
+ * value wraps between items. Strings inside keep their escapes: the only raw line breaks
+ * in the indented JSON are its own.
+ * @param {unknown} value
+ * @returns {string}
+ */
+function paramText(value) {
+  if (typeof value === "string") return value;
+  return JSON.stringify(value, null, 1).replace(/\n */g, " ");
+}
+
+/**
+ * A job's parameters as [key, text] rows, in the API's order.
+ * @param {unknown} params  the JobDetailItem's params (an object; {} when none)
+ * @returns {Array<[string, string]>}
+ */
+function paramRows(params) {
+  if (typeof params !== "object" || params === null || Array.isArray(params)) return [];
+  return Object.entries(params).map(([key, value]) => [key, paramText(value)]);
+}
+
+/** Rebuild the parameters list: one <div><dt>key</dt><dd>value</dd></div> per key, all text. */
+function writeParams(list, params) {
+  const doc = list.ownerDocument;
+  const rows = paramRows(params).map(([key, value]) => {
+    const row = make(doc, "div", "job-param");
+    row.append(make(doc, "dt", "", {}, key), make(doc, "dd", "", {}, value));
+    return row;
+  });
+  list.replaceChildren(...rows);
+  return rows.length;
+}
 
 // Each part of the view: the fields it depends on and how to bring it up to date.
 // `el(name)` finds [data-field=name] (or [data-role=name]) inside the view.
@@ -91,7 +128,7 @@ const PARTS = [
       setText(el("processed_count"), counts ? counts.processed : "");
       setText(el("progress-of"), counts ? " of " : "");
       setText(el("total_count"), counts ? counts.total : "");
-      setText(el("progress-unit"), counts ? ` ${counts.unit}` : "");
+      setText(el("progress-unit"), counts?.unit ? ` ${counts.unit}` : "");
       setAttr(el("progress-text"), "hidden", text === "");
     },
   },
@@ -111,6 +148,14 @@ const PARTS = [
       setText(el("summary_raw"), raw ? JSON.stringify(raw, null, 2) : "");
       setAttr(el("summary-raw"), "hidden", !raw);
       setAttr(el("summary-section"), "hidden", !job.summary && !raw);
+    },
+  },
+  {
+    deps: ["params"],
+    update: (el, job) => {
+      // Parameters never change once a job is queued: rebuilt only when they do.
+      const shown = writeParams(el("params"), job.params);
+      setAttr(el("params-section"), "hidden", shown === 0);
     },
   },
   {
@@ -173,6 +218,20 @@ export class JobDetail {
     this.#last = next;
     this.#job = job;
     return changed;
+  }
+
+  /**
+   * Say that the job waits for a worker that runs its type, or (with "") that it does not.
+   * The caller decides, from the job's status and the live workers per type
+   * ({@link import("./job_types.js").waitingType}); only the note is written.
+   *
+   * @param {string} jobType  the type no live worker runs, or ""
+   */
+  showWaiting(jobType) {
+    const note = this.#el("waiting");
+    setText(note, jobType ? waitingText(jobType) : "");
+    setAttr(note, "hidden", !jobType);
+    setAttr(note, "data-waiting-for", jobType || null);
   }
 
   /**

@@ -11,6 +11,10 @@
 // - A 404 from either (the job was deleted) shows #job-missing and stops every timer; an
 //   address without a valid id shows #page-error and starts nothing.
 // - A running job's elapsed time ticks once a second (only that element is written).
+// - Job types: while the job is queued, GET /api/job-types at the log interval (slowly:
+//   it only says whether a live worker runs the job's type; ETag, a 304 changes nothing),
+//   so the page can say "Waiting for a worker that runs <type>" and drop the note when
+//   one appears. It stops as soon as the job is no longer queued.
 
 import { ApiError, apiUrl, getJson } from "./api_client.js";
 import { ConnectionStatus } from "./connection_status.js";
@@ -18,6 +22,8 @@ import { make, setAttr, setText } from "./dom_write.js";
 import { JobDetail } from "./job_detail.js";
 import { readJobLocation } from "./job_location.js";
 import { isTerminal } from "./job_time.js";
+import { waitingType, workersByType } from "./job_types.js";
+import { JsonFeed } from "./json_feed.js";
 import { LogPanel } from "./log_panel.js";
 import { logQuery } from "./log_state.js";
 import { Poller } from "./polling.js";
@@ -70,6 +76,16 @@ export class JobPage {
       ...common, name: "log", intervalMs: config.logIntervalMs,
       task: (signal) => this.pollLog(signal),
       onStateChange: (state) => this.logPanel.setState(state),
+    });
+    /** @type {Map<string, number> | null} live workers per type, while the job is queued */
+    this.typeWorkers = null;
+    this.typesStarted = false;
+    this.typesFeed = new JsonFeed(apiUrl(config.apiBase, "api/job-types"), (data) => {
+      this.typeWorkers = workersByType(data);
+      this.showWaiting();
+    });
+    this.typesPoller = new Poller({
+      ...common, name: "job-types", intervalMs: config.logIntervalMs, task: this.typesFeed.fetch,
     });
   }
 
@@ -151,6 +167,8 @@ export class JobPage {
     this.doc.title = `${type.charAt(0).toUpperCase()}${type.slice(1)} job ${job.id_short} (${job.status}) · jobdash`;
     this.el.loading.hidden = true;
     this.el.view.hidden = false;
+    this.followJobTypes(job.status === "queued");
+    this.showWaiting();
     if (isTerminal(job.status)) {
       this.terminal = true;
       this.stopTick();
@@ -167,6 +185,27 @@ export class JobPage {
       this.logStarted = false;
       this.logPoller.stop();
     }
+  }
+
+  /**
+   * Poll the job types while the job is queued (a queued job may wait for a worker);
+   * stop as soon as it is not.
+   * @param {boolean} queued
+   */
+  followJobTypes(queued) {
+    if (queued === this.typesStarted) return;
+    this.typesStarted = queued;
+    if (queued) {
+      this.typesPoller.start();
+    } else {
+      this.typesPoller.stop();
+      this.typeWorkers = null;
+    }
+  }
+
+  /** Show or hide the note "Waiting for a worker that runs <type>". */
+  showWaiting() {
+    if (this.detail.job) this.detail.showWaiting(waitingType(this.detail.job, this.typeWorkers));
   }
 
   startLog() {
@@ -222,6 +261,7 @@ export class JobPage {
   stopAll() {
     this.ended = true;
     this.stopTick();
+    this.followJobTypes(false);
     this.logPoller.stop();
     this.statusPoller.stop();
   }

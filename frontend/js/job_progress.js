@@ -1,10 +1,11 @@
-// How far a job has got, for the detail page: the counts ("25 of 100 files"), taken from
+// How far a job has got, for the detail page: the counts ("25 of 100 files", "0:23 of
+// 1:00" for a job that counts seconds, "1.2 MiB of 4.0 MiB" for bytes), taken from
 // the API's processed_count/total_count or, for job types that only report counts in
 // their summary, from summary_raw; the input progress_bar.js draws from (so the detail
 // page and the dashboard rows draw the same bar from the same numbers); and the sentence
 // above the bar ("Processing 25 of 100 files"). Pure: no DOM, no clock.
 
-import { formatCount } from "./format.js";
+import { DEFAULT_PROGRESS_UNIT, formatProgressParts } from "./format.js";
 
 /**
  * Pairs of summary_raw keys (processed, total) that job types use for their counts, in
@@ -18,8 +19,7 @@ export const SUMMARY_COUNT_KEYS = Object.freeze([
   ["items_processed", "items_total"],
 ]);
 
-const DEFAULT_UNIT = "files";
-// A unit comes from data (summary_raw.unit): accept a short plain word or two only.
+// A unit comes from data (progress_unit, summary_raw.unit): accept a short plain word or two only.
 const UNIT_PATTERN = /^[a-z][a-z ]{0,23}$/i;
 
 /**
@@ -38,15 +38,20 @@ function isObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+function plainUnit(unit) {
+  return typeof unit === "string" && UNIT_PATTERN.test(unit.trim()) ? unit.trim() : null;
+}
+
 /**
- * The unit a job's counts count: summary_raw.unit when it is a plain word, else "files".
+ * The unit a job's counts count: the API's progress_unit, else summary_raw.unit, when
+ * it is a plain word; else "files".
  *
- * @param {Object} job  a JobDetailItem (or JobListItem: then always "files")
- * @returns {string}
+ * @param {Object} job  a JobDetailItem (or JobListItem)
+ * @returns {string}  e.g. "files", "seconds", "bytes"
  */
 export function progressUnit(job) {
-  const unit = isObject(job?.summary_raw) ? job.summary_raw.unit : undefined;
-  return typeof unit === "string" && UNIT_PATTERN.test(unit.trim()) ? unit.trim() : DEFAULT_UNIT;
+  const fromSummary = isObject(job?.summary_raw) ? job.summary_raw.unit : undefined;
+  return plainUnit(job?.progress_unit) ?? plainUnit(fromSummary) ?? DEFAULT_PROGRESS_UNIT;
 }
 
 /**
@@ -92,13 +97,15 @@ export function progressInput(job) {
     progress_percent: percent,
     processed_count: counts ? counts.processed : null,
     total_count: counts ? counts.total : null,
+    progress_unit: counts ? counts.unit : null,
   };
 }
 
 /**
  * @typedef {Object} ProgressSentence
  * @property {string} verb          "Processing", "Processed", "Stopped after", "Waiting to start", ...
- * @property {{processed: string, total: string, unit: string}|null} counts  formatted, or null
+ * @property {import("./format.js").ProgressParts|null} counts  formatted, or null; unit
+ *                                  is "" when the numbers carry it ("0:23", "1.2 MiB")
  * @property {string} text          the whole sentence, e.g. "Processing 25 of 100 files"
  */
 
@@ -124,12 +131,9 @@ export function progressSentence(job) {
   const [withCounts, without] = VERBS[job?.status] ?? ["", ""];
   const counts = progressCounts(job);
   if (counts && withCounts) {
-    const shown = {
-      processed: formatCount(counts.processed),
-      total: formatCount(counts.total),
-      unit: counts.unit,
-    };
-    return { verb: withCounts, counts: shown, text: `${withCounts} ${shown.processed} of ${shown.total} ${shown.unit}` };
+    const shown = formatProgressParts(counts.processed, counts.total, counts.unit);
+    const unit = shown.unit ? ` ${shown.unit}` : "";
+    return { verb: withCounts, counts: shown, text: `${withCounts} ${shown.processed} of ${shown.total}${unit}` };
   }
   // A job that reports a percentage but no counts: the bar says how far.
   const percent = Number(job?.progress_percent);

@@ -2,15 +2,24 @@
 // job rewrites only the cells that show the changed fields (in the same <tr>), new jobs
 // are inserted where the server's order puts them, jobs that left the page are removed,
 // and rows that did not move stay untouched — so focus, scroll and text selection survive.
+// A queued job whose type no live worker runs says so under its status badge ("Waiting
+// for a worker that runs transcode"), decided from its status and type and the live
+// workers per type (setTypeWorkers), never from the badge's text.
 
 import { formatDuration, formatTimestamp } from "./format.js";
 import { stableIds } from "./job_diff.js";
+import { waitingText, waitingType } from "./job_types.js";
 import { make, setAttr, setText } from "./dom_write.js";
 import { createProgressBar, updateProgressBar } from "./progress_bar.js";
 
 /** @typedef {import("./job_diff.js").Job} Job */
 /** @typedef {import("./job_diff.js").JobsDiff} JobsDiff */
 /** @typedef {{tr: HTMLTableRowElement, cells: Object<string, HTMLElement>, job: Job}} Row */
+/**
+ * What a cell's update sees besides its job (the table itself): the list's query (for
+ * links) and the type a queued job waits for a worker of ("" when it does not).
+ * @typedef {{listQuery: string, waitingFor: (job: Job) => string}} CellContext
+ */
 
 const SHORT_ID = 8;
 
@@ -45,8 +54,8 @@ export function jobHref(id, listQuery = "") {
 }
 
 // Each shown cell: its data-field (the API field it stands for), the fields it depends
-// on, how to build it once and how to bring it up to date. Updates go through setText /
-// setAttr, which write only what differs.
+// on, how to build it once and how to bring it up to date (cell, job, now, CellContext).
+// Updates go through setText / setAttr, which write only what differs.
 const CELLS = [
   {
     field: "id",
@@ -56,9 +65,9 @@ const CELLS = [
       cell.setAttribute("scope", "row");
       cell.append(make(doc, "a", "job-link"));
     },
-    update: (cell, job, now, listQuery) => {
+    update: (cell, job, now, context) => {
       const link = cell.firstElementChild;
-      setAttr(link, "href", jobHref(job.id, listQuery));
+      setAttr(link, "href", jobHref(job.id, context.listQuery));
       setAttr(link, "title", job.id);
       setText(link, String(job.id).slice(0, SHORT_ID));
     },
@@ -70,13 +79,20 @@ const CELLS = [
   },
   {
     field: "status",
-    deps: ["status"],
-    build: (cell, doc) => cell.append(make(doc, "span", "badge")),
-    update: (cell, job) => {
+    deps: ["status", "job_type"],
+    build: (cell, doc) => {
+      cell.append(make(doc, "span", "badge"), make(doc, "span", "waiting-note", { "data-role": "waiting", hidden: "" }));
+    },
+    update: (cell, job, now, context) => {
       // Styling keys on data-status, never on the text; the text is there for everyone
       // who cannot tell the colours apart.
-      setAttr(cell.firstElementChild, "data-status", job.status);
-      setText(cell.firstElementChild, capitalized(job.status));
+      const [badge, note] = cell.children;
+      setAttr(badge, "data-status", job.status);
+      setText(badge, capitalized(job.status));
+      const waiting = context.waitingFor(job);
+      setText(note, waiting ? waitingText(waiting) : "");
+      setAttr(note, "hidden", !waiting);
+      setAttr(note, "data-waiting-for", waiting || null);
     },
   },
   {
@@ -89,7 +105,7 @@ const CELLS = [
   },
   {
     field: "progress_percent",
-    deps: ["status", "progress_percent", "processed_count", "total_count"],
+    deps: ["status", "progress_percent", "processed_count", "total_count", "progress_unit"],
     build: (cell, doc) => cell.append(createProgressBar(doc)),
     update: (cell, job) => updateProgressBar(cell.firstElementChild, job),
   },
@@ -124,6 +140,34 @@ export class JobsTable {
     /** @type {Map<string, Row>} */
     this.rows = new Map();
     this.listQuery = "";
+    /** @type {Map<string, number> | null} live workers per type; null until known */
+    this.typeWorkers = null;
+  }
+
+  /**
+   * The type a job waits for a worker of ("" when it does not, or while the live
+   * workers per type are not known yet).
+   *
+   * @param {Job} job
+   * @returns {string}
+   */
+  waitingFor(job) {
+    return waitingType(job, this.typeWorkers);
+  }
+
+  /**
+   * Set how many live workers run each type (from GET /api/job-types); rewrites only the
+   * status cells of queued jobs, and of those only what changed.
+   *
+   * @param {Map<string, number>} workers  type name -> live workers
+   */
+  setTypeWorkers(workers) {
+    this.typeWorkers = workers;
+    const statusCell = CELLS.find((cell) => cell.field === "status");
+    const now = this.now();
+    for (const row of this.rows.values()) {
+      if (row.job.status === "queued") statusCell.update(row.cells.status, row.job, now, this);
+    }
   }
 
   /**
@@ -136,7 +180,7 @@ export class JobsTable {
     if (query === this.listQuery) return;
     this.listQuery = query;
     const idCell = CELLS.find((cell) => cell.field === "id");
-    for (const row of this.rows.values()) idCell.update(row.cells.id, row.job, this.now(), query);
+    for (const row of this.rows.values()) idCell.update(row.cells.id, row.job, this.now(), this);
   }
 
   /**
@@ -157,7 +201,7 @@ export class JobsTable {
       row.job = diff.byId.get(id);
       for (const cell of CELLS) {
         if (cell.deps.some((name) => fields.includes(name))) {
-          cell.update(row.cells[cell.field], row.job, now, this.listQuery);
+          cell.update(row.cells[cell.field], row.job, now, this);
         }
       }
     }
@@ -197,7 +241,7 @@ export class JobsTable {
       const element = doc.createElement(cell.tag ?? "td");
       element.dataset.field = cell.field;
       cell.build?.(element, doc);
-      cell.update(element, job, now, this.listQuery);
+      cell.update(element, job, now, this);
       cells[cell.field] = element;
       tr.append(element);
     }

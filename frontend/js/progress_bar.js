@@ -1,9 +1,10 @@
 // A job's progress bar: determinate (role="progressbar" with aria-valuenow and a text
-// such as "25 of 100 files") when the job reports progress, indeterminate (no
-// aria-valuenow, an animated bar) for a running job without progress data, and nothing
-// for a job that has none to show. Used by the jobs table and the detail page.
+// in the job's progress_unit, such as "25 of 100 files", "0:23 of 1:00" or "1.2 MiB of
+// 4.0 MiB") when the job reports progress, indeterminate (no aria-valuenow, an animated
+// bar) for a running job without progress data, and nothing for a job that has none to
+// show. Used by the jobs table and the detail page.
 
-import { formatCount, formatPercent } from "./format.js";
+import { formatPercent, formatProgress } from "./format.js";
 import { make, setAttr, setStyle, setText } from "./dom_write.js";
 
 /**
@@ -12,12 +13,13 @@ import { make, setAttr, setStyle, setText } from "./dom_write.js";
  * @property {number} [progress_percent]
  * @property {number|null} [processed_count]
  * @property {number|null} [total_count]
+ * @property {string|null} [progress_unit]  what the counts count (files when missing)
  *
  * @typedef {Object} ProgressView
  * @property {"determinate"|"indeterminate"|"none"} mode
  * @property {number|null} percent    0–100, null unless determinate
  * @property {string} label           short visible text ("25%", "Starting", "—")
- * @property {string} detail          counts ("25 of 100 files") or ""
+ * @property {string} detail          counts ("25 of 100 files", "0:23 of 1:00") or ""
  * @property {string} valueText       what assistive technology reads
  */
 
@@ -29,10 +31,10 @@ function isCount(value) {
  * What a job's progress looks like. Pure, so it is tested without a DOM.
  *
  * @param {ProgressInput} job
- * @param {string} [unit]  what the counts count
+ * @param {string|null} [unit]  what the counts count (default: the job's progress_unit)
  * @returns {ProgressView}
  */
-export function progressView(job, unit = "files") {
+export function progressView(job, unit = job.progress_unit) {
   const raw = Number(job.progress_percent);
   const percent = Number.isFinite(raw) ? Math.min(100, Math.max(0, raw)) : 0;
   const counted = isCount(job.processed_count) && isCount(job.total_count);
@@ -45,9 +47,7 @@ export function progressView(job, unit = "files") {
     return { mode: "none", percent: null, label: "—", detail: "", valueText: "" };
   }
   const label = formatPercent(percent);
-  const detail = counted
-    ? `${formatCount(job.processed_count)} of ${formatCount(job.total_count)} ${unit}`
-    : "";
+  const detail = counted ? formatProgress(job.processed_count, job.total_count, unit) : "";
   return { mode: "determinate", percent, label, detail, valueText: detail ? `${detail} (${label})` : label };
 }
 
@@ -78,10 +78,10 @@ export function createProgressBar(doc = document) {
  *
  * @param {HTMLElement} root
  * @param {ProgressInput} job
- * @param {string} [unit]
+ * @param {string|null} [unit]  default: the job's progress_unit
  * @returns {ProgressView} what is now shown
  */
-export function updateProgressBar(root, job, unit = "files") {
+export function updateProgressBar(root, job, unit = job.progress_unit) {
   const view = progressView(job, unit);
   const track = root.querySelector(".progress-track");
   const fill = root.querySelector(".progress-fill");

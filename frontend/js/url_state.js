@@ -2,6 +2,10 @@
 // a reload shows the same view and the same query string can be sent to the API. Pure:
 // the allowed values are passed in (the page reads them from its own <select> options,
 // which the build renders from the backend's constants), nothing here reads the DOM.
+// Job types are an open vocabulary (plugins register more at any time): a type is
+// accepted when it is a well-formed name, and the API says whether it knows it.
+
+import { JOB_TYPE_NAME } from "./job_types.js";
 
 /** The API's parameter names, in the order they are written. */
 export const PARAM_NAMES = Object.freeze(["status", "type", "since", "sort", "limit", "offset"]);
@@ -15,9 +19,8 @@ const OFFSET_MAX = 1_000_000;
 const DIGITS = /^[0-9]{1,7}$/;
 
 /**
- * @typedef {Object} Vocabulary  the values the page accepts
+ * @typedef {Object} Vocabulary  the values the page accepts (job types: any well-formed name)
  * @property {string[]} statuses
- * @property {string[]} types
  * @property {string[]} since
  * @property {string[]} sorts        every sort, with and without the leading "-"
  * @property {string} defaultSort
@@ -46,7 +49,7 @@ export function defaultState(vocab) {
 function choices(value, allowed) {
   const items = [];
   for (const item of value.split(",").map((part) => part.trim())) {
-    if (!allowed.includes(item)) return null;
+    if (!allowed(item)) return null;
     if (!items.includes(item)) items.push(item);
   }
   return items.join(",");
@@ -72,8 +75,8 @@ export function readState(search, vocab) {
   const state = defaultState(vocab);
   const rejected = [];
   const parsers = {
-    status: (value) => choices(value, vocab.statuses),
-    type: (value) => choices(value, vocab.types),
+    status: (value) => choices(value, (item) => vocab.statuses.includes(item)),
+    type: (value) => choices(value, (item) => JOB_TYPE_NAME.test(item)),
     since: (value) => (vocab.since.includes(value) ? value : null),
     sort: (value) => (vocab.sorts.includes(value) ? value : null),
     limit: (value) => wholeNumber(value, 1, vocab.limitMax),

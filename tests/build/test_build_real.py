@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from jobdash.build import build
 from jobdash.build.hashing import csp_hash
 from jobdash.http.app import create_app
 from jobdash.http.settings import ServerSettings
+from jobdash.model.states import STATUSES
 from support.frontend_tree import csp_of, importmap_of, preloads_of, read_tree
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
@@ -51,6 +53,18 @@ def test_every_page_is_complete(real_dist: Path) -> None:
     for name, data in files.items():
         if name.endswith((".html", ".js", ".css", ".json", ".svg")):
             assert gzip.decompress(files[name + ".gz"]) == data
+
+
+def test_job_types_are_not_frozen_into_the_dashboard(real_dist: Path) -> None:
+    """The type filter gets its options from GET /api/job-types at run time (plugins add
+    types at any time); the statuses stay build-time."""
+    html = (real_dist / "index.html").read_text()
+    select = re.search(r'<select id="filter-type" name="type">(.*?)</select>', html, re.S)
+    assert select is not None
+    assert re.findall(r'<option value="([^"]*)">', select.group(1)) == [""]
+    statuses = re.search(r'<select id="filter-status" name="status">(.*?)</select>', html, re.S)
+    assert statuses is not None
+    assert re.findall(r'<option value="([^"]*)">', statuses.group(1)) == ["", *STATUSES]
 
 
 def test_the_real_build_is_deterministic(real_dist: Path, tmp_path: Path) -> None:

@@ -167,13 +167,19 @@ def test_the_dashboard_works_across_origins_with_etag_revalidation(page: Any, de
     expect(dash.status).to_have_attribute("data-state", "live")
     assert page.locator("#jobs-body tr").count() == 2
 
-    responses = recorded.rows()
+    everything = recorded.rows()
     api_origin = deployed.api.base
-    assert all(r["url"].startswith(api_origin + "/api/jobs") for r in responses)
+    # The jobs list, and the job types and workers (their own pollers, same schedule).
+    paths = ("/api/jobs", "/api/job-types", "/api/workers")
+    assert all(r["url"].split("?")[0] in {api_origin + path for path in paths} for r in everything)
+    responses = [r for r in everything if r["url"].startswith(api_origin + "/api/jobs")]
     assert [(r["status"], bool(r["inm"])) for r in responses] == [(200, False), (304, True), (200, True), (304, True)]
     # The ETag of each answer went back with the next poll: the page could read it.
     assert [r["inm"] for r in responses[1:]] == [r["etag"] for r in responses[:-1]]
-    for response in responses:
+    for path in paths[1:]:
+        feed = [r for r in everything if r["url"] == api_origin + path]
+        assert [(r["status"], bool(r["inm"])) for r in feed] == [(200, False), (304, True), (304, True), (304, True)]
+    for response in everything:
         assert response["origin"] == deployed.pages.origin
         assert response["acao"] == deployed.pages.origin, response
         assert {"etag", "retry-after"} <= {h.strip().lower() for h in response["expose"].split(",")}, response
@@ -274,12 +280,14 @@ def test_a_page_on_an_origin_not_allowed_cannot_read_the_api(page: Any, deployed
         states.append(dash.status.get_attribute("data-state"))
     assert states == ["reconnecting", "offline", "offline"]
     assert dash.row_ids() == [], "no data reached the page"
+    assert page.locator("#workers [data-worker-id]").count() == 0
     assert len(dash.network) == 4, "every attempt reached the network and was refused by the browser"
     blocked = drop_console_errors(page, CORS_BLOCKED)
     failed = drop_console_errors(page, FETCH_FAILED)
-    assert len(blocked) == len(failed) == 4, (blocked, failed)
+    # Each attempt of the dashboard's three pollers (jobs, job types, workers) was refused.
+    assert len(blocked) == len(failed) == 4 * 3, (blocked, failed)
     assert all(f"from origin '{deployed.other.origin}'" in text for text in blocked)
     print(
-        f"\nsplit-origin refusal: 4 requests from {deployed.other.origin}, {len(blocked)} CORS errors + "
+        f"\nsplit-origin refusal: 4 x 3 requests from {deployed.other.origin}, {len(blocked)} CORS errors + "
         f"{len(failed)} failed loads in the console, {time.monotonic() - started:.1f} s"
     )

@@ -70,9 +70,13 @@ def _server(tmp_path: Path) -> ServerProcess:
     server = ServerProcess(
         tmp_path / "data", tmp_path / "server.log", worker=True, extra=("--max-files-per-second", RATE)
     ).start()
-    wait_for(
-        lambda: "started (job types" in server.output(), 20, "the worker child to start", diagnostics=server.output
-    )
+    try:
+        wait_for(
+            lambda: "started (job types" in server.output(), 20, "the worker child to start", diagnostics=server.output
+        )
+    except BaseException:
+        server.close()  # no server left behind to trouble the next tests
+        raise
     return server
 
 

@@ -175,3 +175,86 @@ def test_format_percent(fmt: Any) -> None:
             ([None], "—"),
         ],
     )
+
+
+def test_format_bytes(fmt: Any) -> None:
+    """Binary units, one decimal past bytes, rounded (never "1,024.0 KiB")."""
+    check(
+        fmt,
+        "formatBytes",
+        [
+            ([0], "0 B"),
+            ([1023], "1,023 B"),
+            ([1024], "1.0 KiB"),
+            ([1536], "1.5 KiB"),
+            ([1_258_291], "1.2 MiB"),
+            ([4 * 1024**2], "4.0 MiB"),
+            ([1024**2 - 1], "1.0 MiB"),
+            ([1024**2 - 60], "1,023.9 KiB"),
+            ([5 * 1024**3], "5.0 GiB"),
+            ([3 * 1024**5], "3.0 PiB"),
+            ([None], "—"),
+            ([-1], "—"),
+            (["x"], "—"),
+        ],
+    )
+
+
+def test_format_media_time(fmt: Any) -> None:
+    """Media time as players show it: m:ss, and h:mm:ss past an hour."""
+    check(
+        fmt,
+        "formatMediaTime",
+        [
+            ([0], "0:00"),
+            ([23], "0:23"),
+            ([23.9], "0:23"),
+            ([60], "1:00"),
+            ([605], "10:05"),
+            ([3599], "59:59"),
+            ([3600], "1:00:00"),
+            ([3725], "1:02:05"),
+            ([36_000 + 59], "10:00:59"),
+            ([None], "—"),
+            ([-1], "—"),
+        ],
+    )
+
+
+def test_format_progress_by_unit(fmt: Any) -> None:
+    """Counts in the words of their unit: files as today, seconds as media time, bytes
+    in binary units, any other unit after the counts; no unit means files."""
+    check(
+        fmt,
+        "formatProgress",
+        [
+            ([1417, 3000, "files"], "1,417 of 3,000 files"),
+            ([1417, 3000], "1,417 of 3,000 files"),
+            ([1417, 3000, None], "1,417 of 3,000 files"),
+            ([1417, 3000, ""], "1,417 of 3,000 files"),
+            ([23, 60, "seconds"], "0:23 of 1:00"),
+            ([1830, 5400, "seconds"], "30:30 of 1:30:00"),
+            ([1_258_291, 4 * 1024**2, "bytes"], "1.2 MiB of 4.0 MiB"),
+            ([512, 2048, "bytes"], "512 B of 2.0 KiB"),
+            ([5, 9, "items"], "5 of 9 items"),
+            ([5, 9, "frames"], "5 of 9 frames"),
+            ([1234, 5678, "Episodes"], "1,234 of 5,678 Episodes"),
+            # A unit is data: anything but a short plain word is left out.
+            ([5, 9, "<img src=x onerror=alert(1)>"], "5 of 9"),
+            ([5, 9, "x" * 40], "5 of 9"),
+        ],
+    )
+
+
+def test_format_progress_parts(fmt: Any) -> None:
+    """The pieces the job page writes into its own elements; "" unit when the numbers carry it."""
+    check(
+        fmt,
+        "formatProgressParts",
+        [
+            ([1417, 3000, "files"], {"processed": "1,417", "total": "3,000", "unit": "files"}),
+            ([23, 60, "seconds"], {"processed": "0:23", "total": "1:00", "unit": ""}),
+            ([1024, 4096, "bytes"], {"processed": "1.0 KiB", "total": "4.0 KiB", "unit": ""}),
+            ([5, 9, "items"], {"processed": "5", "total": "9", "unit": "items"}),
+        ],
+    )

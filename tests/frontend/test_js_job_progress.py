@@ -27,13 +27,19 @@ def call(page: Any, harness: HarnessHTTPServer) -> Any:
 
 
 def job(
-    status: str = "running", percent: float = 0, processed: Any = None, total: Any = None, summary: Any = None
+    status: str = "running",
+    percent: float = 0,
+    processed: Any = None,
+    total: Any = None,
+    summary: Any = None,
+    unit: Any = None,
 ) -> dict[str, Any]:
     return {
         "status": status,
         "progress_percent": percent,
         "processed_count": processed,
         "total_count": total,
+        "progress_unit": unit,
         "summary_raw": summary,
     }
 
@@ -65,6 +71,9 @@ def test_counts_fall_back_to_the_summary(call: Any, summary: Any, expected: Any)
 
 def test_a_plain_unit_from_the_summary_is_used_anything_else_is_files(call: Any) -> None:
     assert call("progressUnit", job(summary={"unit": "episodes"})) == "episodes"
+    # The API's progress_unit comes first.
+    assert call("progressUnit", job(unit="seconds", summary={"unit": "episodes"})) == "seconds"
+    assert call("progressUnit", job(unit="<b>x</b>", summary={"unit": "episodes"})) == "episodes"
     assert call("progressUnit", job(summary={"unit": "<b>x</b>"})) == "files"
     assert call("progressUnit", job(summary={"unit": 3})) == "files"
     assert call("progressUnit", {"status": "running"}) == "files"
@@ -76,6 +85,7 @@ def test_the_bar_input_is_the_apis_fields_or_the_summarys_counts(call: Any) -> N
         "progress_percent": 25,
         "processed_count": 25,
         "total_count": 100,
+        "progress_unit": "files",
     }
     # Counts from the summary give the percentage when the API has none.
     assert call("progressInput", job("completed", summary={"processed": 1, "total": 4})) == {
@@ -83,12 +93,14 @@ def test_the_bar_input_is_the_apis_fields_or_the_summarys_counts(call: Any) -> N
         "progress_percent": 25,
         "processed_count": 1,
         "total_count": 4,
+        "progress_unit": "files",
     }
     assert call("progressInput", job("running")) == {
         "status": "running",
         "progress_percent": 0,
         "processed_count": None,
         "total_count": None,
+        "progress_unit": None,
     }
 
 
@@ -106,6 +118,10 @@ def test_the_bar_input_is_the_apis_fields_or_the_summarys_counts(call: Any) -> N
         (job("queued"), "Waiting to start"),
         (job("completed"), ""),
         (job("completed", summary={"files_scanned": 2, "files_found": 2}), "Processed 2 of 2 files"),
+        (job("running", 38.33, 23, 60, unit="seconds"), "Processing 0:23 of 1:00"),
+        (job("completed", 100, 5400, 5400, unit="seconds"), "Processed 1:30:00 of 1:30:00"),
+        (job("running", 30, 1_258_291, 4 * 1024**2, unit="bytes"), "Processing 1.2 MiB of 4.0 MiB"),
+        (job("failed", 55, 5, 9, unit="items"), "Stopped after 5 of 9 items"),
     ],
 )
 def test_the_sentence_says_how_far(call: Any, fields: dict[str, Any], text: str) -> None:
@@ -113,4 +129,5 @@ def test_the_sentence_says_how_far(call: Any, fields: dict[str, Any], text: str)
     assert sentence["text"] == text
     if sentence["counts"]:
         counts = sentence["counts"]
-        assert f"{sentence['verb']} {counts['processed']} of {counts['total']} {counts['unit']}" == text
+        unit = f" {counts['unit']}" if counts["unit"] else ""
+        assert f"{sentence['verb']} {counts['processed']} of {counts['total']}{unit}" == text

@@ -36,8 +36,11 @@ def harness(page: Any, module_base: str) -> Any:
     return page
 
 
-def job(status: str, percent: float = 0, processed: int | None = None, total: int | None = None) -> dict[str, Any]:
-    return {"status": status, "progress_percent": percent, "processed_count": processed, "total_count": total}
+def job(
+    status: str, percent: float = 0, processed: int | None = None, total: int | None = None, unit: str | None = None
+) -> dict[str, Any]:
+    shown = {"status": status, "progress_percent": percent, "processed_count": processed, "total_count": total}
+    return {**shown, "progress_unit": unit} if unit is not None else shown
 
 
 def test_running_with_counts_is_determinate_and_says_how_far(harness: Any) -> None:
@@ -48,6 +51,22 @@ def test_running_with_counts_is_determinate_and_says_how_far(harness: Any) -> No
     assert shown["mode"] == "determinate" and shown["status"] == "running"
     assert shown["width"] == "25%"
     assert shown["label"] == "25%" and shown["detail"] == "25 of 100 files"
+
+
+def test_the_counts_are_written_in_the_jobs_progress_unit(harness: Any) -> None:
+    seconds, size, items, files = harness.evaluate(
+        RENDER,
+        [
+            job("running", 38.33, 23, 60, "seconds"),
+            job("running", 30, 1_258_291, 4 * 1024**2, "bytes"),
+            job("running", 55.56, 5, 9, "items"),
+            job("running", 47.23, 1417, 3000, "files"),
+        ],
+    )
+    assert seconds["detail"] == "0:23 of 1:00" and seconds["text"] == "0:23 of 1:00 (38.3%)"
+    assert size["detail"] == "1.2 MiB of 4.0 MiB"
+    assert items["detail"] == "5 of 9 items"
+    assert files["detail"] == "1,417 of 3,000 files"
 
 
 def test_running_without_progress_data_is_indeterminate(harness: Any) -> None:

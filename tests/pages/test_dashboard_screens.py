@@ -1,6 +1,8 @@
 """The dashboard's look at 1280 px (light and dark) and on a 390 px phone, in its main
 states: no horizontal scrolling, text beside every status colour, dark colours in dark
-mode. Screenshots go to $JOBDASH_SCREENSHOTS (when set) for a human to look at."""
+mode. The seeded list has a workers strip (one worker alive running a scan, one gone), a
+transcode waiting for a worker and one at "0:23 of 1:00". Screenshots go to
+$JOBDASH_SCREENSHOTS (when set) for a human to look at."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from support.browser import watched_page
-from support.dashboard import Dashboard, expected_network_errors, running_job
+from support.dashboard import Dashboard, expected_network_errors, register_worker, running_job
 from support.live_server import LiveServer
 from support.screens import check_layout
 
@@ -41,9 +43,21 @@ def seed(server: LiveServer) -> None:
     store.create("/srv/media/Incoming/<img src=x onerror=alert(1)> weird name", "move")
     store.create("/srv/media/Music Videos", "scan", priority=500)
     running_job(store, "/srv/media/Movies/Electric Orchard (2011)/Electric Orchard (2011).mkv")
-    running_job(
+    scan = running_job(
         store, "/srv/media/TV/a very long folder name that keeps going and going/Season 01", processed=1234, total=3000
     )
+    store.create("/srv/media/Movies/Golden Harbor (1987)/Golden Harbor (1987).mkv", "transcode")
+    running_job(
+        store,
+        "/srv/media/Clips/Harbor trailer.mkv",
+        job_type="transcode",
+        processed=23,
+        total=60,
+        unit="seconds",
+        params={"preset": "h264-720p"},
+    )
+    register_worker(store, "media-01", ("scan",), pid=4242, running=scan)
+    store.worker_stopped(register_worker(store, "media-02.lan", ("transcode", "move"), pid=977))
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
@@ -56,8 +70,11 @@ def test_dashboard_layout(browser: Any, server: LiveServer, tmp_path: Path, layo
         server.reset()
         seed(server)
         dash = Dashboard(page, server).open()
-        expect(page.locator("#jobs-body tr")).to_have_count(7)
+        expect(page.locator("#jobs-body tr")).to_have_count(9)
         expect(page.locator('#jobs-body .progress[data-mode="indeterminate"]')).to_have_count(1)
+        expect(page.locator("#workers [data-worker-id]")).to_have_count(2)
+        expect(page.locator('#jobs-body [data-waiting-for="transcode"]')).to_have_count(1)
+        expect(page.locator("#jobs-body .progress-detail", has_text="0:23 of 1:00")).to_have_count(1)
         page.clock.run_for(3000)
         check_layout(dash.page, shots, f"{layout}-jobs.png", scheme, "#jobs-body .badge")
 
@@ -79,7 +96,10 @@ def test_dashboard_layout(browser: Any, server: LiveServer, tmp_path: Path, layo
         page.unroute("**/api/jobs**")
         expected_network_errors(page)
 
-        page.select_option("#filter-type", "prune")
+        # Cancelled scans: none (the cancelled job is a transcode).
+        page.select_option("#filter-status", "cancelled")
+        dash.settle()
+        page.select_option("#filter-type", "scan")
         dash.settle()
         expect(page.locator('[data-empty="filtered"]')).to_be_visible()
         check_layout(dash.page, shots, f"{layout}-filtered-empty.png", scheme, "#jobs-body .badge")
@@ -88,4 +108,5 @@ def test_dashboard_layout(browser: Any, server: LiveServer, tmp_path: Path, layo
         page.goto(server.url("index.html"))
         dash.settle()
         expect(page.locator('[data-empty="none"]')).to_be_visible()
+        expect(page.locator('#workers [data-role="workers-empty"]')).to_be_visible()
         check_layout(dash.page, shots, f"{layout}-empty.png", scheme, "#jobs-body .badge")

@@ -1,5 +1,7 @@
 """The detail page's look at 1280 px (light and dark) and on a 390 px phone: running
-(progress and log), completed, failed, missing (deleted while open) and a bogus id. No
+(progress and log), completed, failed, a running transcode with params and progress in
+media time, a queued transcode waiting for a worker, missing (deleted while open) and a
+bogus id. No
 horizontal scrolling, text beside every status colour, dark colours in dark mode.
 Screenshots go to $JOBDASH_SCREENSHOTS (when set) as detail-<state>-<layout>.png."""
 
@@ -14,7 +16,7 @@ from playwright.sync_api import expect
 
 from jobdash.store.log_writer import JobLog
 from support.browser import watched_page
-from support.dashboard import expected_network_errors, running_job
+from support.dashboard import expected_network_errors, register_worker, running_job
 from support.job_page import DetailPage, append_log, delete_job
 from support.live_server import LiveServer
 from support.screens import check_layout
@@ -43,6 +45,15 @@ SUMMARY = {
     "mismatched": 1,
     "elapsed_seconds": 41.2,
     "error_samples": ["Season 02/E07.mkv: cannot read: Permission denied"],
+}
+
+
+CLIP = "/srv/media/Movies/Golden Harbor (1987)/Golden Harbor (1987) - Trailer.mkv"
+TRANSCODE_PARAMS = {
+    "preset": "h264-720p",
+    "output": "/srv/media/Transcoded/Golden Harbor (1987) - Trailer.mp4",
+    "crf": 23,
+    "audio": {"codec": "aac", "bitrate": "128k"},
 }
 
 
@@ -79,13 +90,22 @@ def seed(server: LiveServer, state: str) -> str:
             error_message="scan root /srv/media/Movies/<img src=x onerror=alert(1)> Archive "
             "cannot be listed: Input/output error",
         )
+    elif state == "transcode":
+        job = running_job(
+            store, CLIP, job_type="transcode", processed=23, total=60, unit="seconds", params=TRANSCODE_PARAMS
+        )
+        append_log(store, job, f"job {job} (transcode {CLIP}) started by worker 4242", "ffmpeg: frame=  552 fps=24")
+        register_worker(store, "media-01", ("transcode",), running=job)
+    elif state == "waiting":
+        job = store.create(CLIP, "transcode", params=TRANSCODE_PARAMS)["id"]
+        register_worker(store, "media-01", ("scan",))
     else:
         job = running_job(store, LIBRARY, processed=5, total=412)
     return job
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-@pytest.mark.parametrize("state", ["running", "completed", "failed", "missing", "bogus"])
+@pytest.mark.parametrize("state", ["running", "completed", "failed", "transcode", "waiting", "missing", "bogus"])
 def test_detail_layout(browser: Any, server: LiveServer, tmp_path: Path, layout: str, state: str) -> None:
     shots = Path(os.environ.get("JOBDASH_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -105,6 +125,12 @@ def test_detail_layout(browser: Any, server: LiveServer, tmp_path: Path, layout:
                 expect(page.locator("#job-missing")).to_be_visible()
                 expected_network_errors(page)
             else:
-                expect(detail.field("status")).to_have_attribute("data-status", state)
+                status = {"transcode": "running", "waiting": "queued"}.get(state, state)
+                expect(detail.field("status")).to_have_attribute("data-status", status)
+                if state == "transcode":
+                    expect(page.locator("[data-role=progress-text]")).to_have_text("Processing 0:23 of 1:00")
+                    expect(page.locator('[data-field="params"] > div')).to_have_count(4)
+                if state == "waiting":
+                    expect(page.locator('#job-view [data-role="waiting"]')).to_be_visible()
                 detail.run_for(3000)  # the elapsed time has ticked; the log is at its end
         check_layout(page, shots, f"detail-{state}-{layout}.png", options["color_scheme"], ".badge:visible")

@@ -20,13 +20,36 @@ from jobdash.store.sqlite.store import SqliteStore
 REAL_WAIT_MS = 10_000  # upper bound for real-time waits (a request to the local server)
 
 # Runs before the page's modules (Playwright init scripts are exempt from the page's
-# CSP): logs every fetch with the fake clock's time, and every CSP violation.
+# CSP): logs every fetch with the fake clock's time, and every CSP violation. It also
+# counts the fetches still open, on <html data-test-inflight> (outside <body>, where no
+# test observes mutations; an attribute, so that expect() waits for it whatever the fake
+# clock does): a fetch is open until its body has been read (a 304's or a failure's at
+# once), and the page renders in the microtasks that follow, so once the count is 0
+# every answer is on the page.
 PAGE_PROBES = """
 window.__fetches = [];
+let inflight = 0;
+const count = (step) => {
+  inflight += step;
+  document.documentElement.setAttribute("data-test-inflight", String(inflight));
+};
 const realFetch = window.fetch;
 window.fetch = function (input, init) {
   window.__fetches.push({ at: Date.now(), url: String(input) });
-  return realFetch.apply(this, arguments);
+  count(1);
+  let open = true;
+  const done = () => {
+    if (open) { open = false; count(-1); }
+  };
+  return realFetch.apply(this, arguments).then((response) => {
+    if (!response.body || response.status === 304 || response.status === 204) {
+      done();
+      return response;
+    }
+    const text = response.text;
+    response.text = function () { return text.apply(this, arguments).finally(done); };
+    return response;
+  }, (error) => { done(); throw error; });
 };
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -39,6 +62,13 @@ SET_VISIBILITY = """(state) => {
   Object.defineProperty(document, "hidden", { configurable: true, get: () => state === "hidden" });
   document.dispatchEvent(new Event("visibilitychange"));
 }"""
+
+
+def wait_for_fetches(page: Any) -> None:
+    """Wait (in real time) until every fetch the page started has been answered and read."""
+    html = page.locator("html")
+    if html.get_attribute("data-test-inflight") is not None:
+        expect(html).to_have_attribute("data-test-inflight", "0", timeout=REAL_WAIT_MS)
 
 
 class ClockedPage:
@@ -111,8 +141,10 @@ class Dashboard(ClockedPage):
         return self
 
     def settle(self) -> None:
-        """Wait (in real time) until no request is in flight."""
+        """Wait (in real time) until no request is in flight: the jobs list's (the header
+        says "updating") nor the job types' or workers' (see PAGE_PROBES)."""
         expect(self.status).not_to_have_attribute("data-state", "updating", timeout=REAL_WAIT_MS)
+        wait_for_fetches(self.page)
 
     def run_for(self, ms: int) -> list[int]:
         """Advance the fake clock by ``ms`` (firing due timers), then let requests finish.
@@ -158,14 +190,34 @@ class Dashboard(ClockedPage):
         )
 
 
-def running_job(store: SqliteStore, path: str, *, processed: int | None = None, total: int | None = None) -> str:
-    """Create a scan job and claim it (running), optionally with progress; return its id."""
-    job = store.create(path, "scan", priority=0)  # claimed before any other queued job
-    claimed = store.claim(os.getpid(), ("scan",))
-    assert claimed is not None and claimed["id"] == job["id"], "another queued scan was claimed first"
+def running_job(
+    store: SqliteStore,
+    path: str,
+    *,
+    processed: int | None = None,
+    total: int | None = None,
+    job_type: str = "scan",
+    unit: str = "files",
+    params: dict[str, Any] | None = None,
+) -> str:
+    """Create a job (a scan unless ``job_type`` says otherwise) and claim it (running),
+    optionally with progress in ``unit``; return its id."""
+    job = store.create(path, job_type, priority=0, params=params)  # claimed before any other queued job
+    claimed = store.claim(os.getpid(), (job_type,))
+    assert claimed is not None and claimed["id"] == job["id"], f"another queued {job_type} was claimed first"
     if processed is not None and total is not None:
-        store.progress(job["id"], processed, total)
+        store.progress(job["id"], processed, total, unit)
     return job["id"]
+
+
+def register_worker(
+    store: SqliteStore, host: str, types: tuple[str, ...], *, pid: int = 4242, running: str | None = None
+) -> str:
+    """Register a worker (alive: it has just beaten), optionally running a job; return its id."""
+    worker = store.register_worker(host, pid, types)
+    if running is not None:
+        assert store.worker_heartbeat(worker, running)
+    return worker
 
 
 def expected_network_errors(page: Any) -> None:

@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 
 from jobdash.store.log_writer import JobLog
 from jobdash.store.sqlite.store import SqliteStore
-from support.dashboard import ClockedPage
+from support.dashboard import ClockedPage, wait_for_fetches
 from support.live_server import ROOT, LiveServer
 
 REAL_WAIT_MS = 10_000  # upper bound for real-time waits (a request to the local server)
@@ -32,7 +32,8 @@ SHOWN = "#job-view:not([hidden]), #job-missing:not([hidden]), #page-error:not([h
 
 
 class DetailPage(ClockedPage):
-    """The detail page of a LiveServer, under a fake clock (status and log fetches count)."""
+    """The detail page of a LiveServer, under a fake clock (status, log and job types
+    fetches count)."""
 
     # --- opening and time -------------------------------------------------------------------
 
@@ -48,11 +49,12 @@ class DetailPage(ClockedPage):
         """Wait (in real time) until neither poller has a request in flight."""
         expect(self.status).not_to_have_attribute("data-state", "updating", timeout=REAL_WAIT_MS)
         expect(self.log_panel).not_to_have_attribute("data-state", "updating", timeout=REAL_WAIT_MS)
+        wait_for_fetches(self.page)  # the job types too (polled while the job is queued)
 
     def run_for(self, ms: int) -> list[tuple[int, str]]:
         """Advance the fake clock by ``ms`` and let the requests it started finish.
 
-        Returns (ms after the step began, "job" | "log") for each API request of the step.
+        Returns (ms after the step began, "job" | "log" | "types") for each API request of the step.
         """
         start, before = self.now(), len(self.fetches())
         self.page.clock.run_for(ms)
@@ -91,8 +93,11 @@ class DetailPage(ClockedPage):
 
 
 def kind(url: str) -> str:
-    """ "log" for a logs request, "job" for a job request."""
-    return "log" if urlsplit(url).path.endswith("/logs") else "job"
+    """ "log" for a logs request, "types" for a job types request, "job" for a job request."""
+    path = urlsplit(url).path
+    if path.endswith("/api/job-types"):
+        return "types"
+    return "log" if path.endswith("/logs") else "job"
 
 
 def log_offset(url: str) -> int | None:

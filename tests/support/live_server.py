@@ -110,12 +110,13 @@ class LiveServer:
         return self._store
 
     def reset(self) -> None:
-        """Delete every job, so that tests can share one server. Plain SQL on the
-        database file, as another process could write it: the store's interface has no
-        delete, by design."""
+        """Delete every job and every registered worker, so that tests can share one
+        server. Plain SQL on the database file, as another process could write it: the
+        store's interface has no delete, by design."""
         conn = sqlite3.connect(self.data_dir / DB_FILENAME, timeout=5, isolation_level=None)
         try:
             conn.execute("DELETE FROM jobs")
+            conn.execute("DELETE FROM workers")
         finally:
             conn.close()
 

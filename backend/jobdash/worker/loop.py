@@ -79,7 +79,7 @@ class Worker:
 
     def run(self) -> None:
         """Register, then claim and run jobs until stopped; unregister at the end."""
-        log.info("worker %d started on %s (job types: %s)", self.pid, self.host, ", ".join(self.job_types))
+        log.info("worker %d started (job types: %s) on %s", self.pid, ", ".join(self.job_types), self.host)
         try:
             self._loop()
         finally:
