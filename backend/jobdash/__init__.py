@@ -19,10 +19,26 @@ The public API for job-type plugins::
     @job_type(target="file")
     def checksum(ctx: JobContext) -> dict:
         ...
+
+and for queueing a job from Python, with the checks of the CLI and the API::
+
+    jobdash.submit("transcode", "/media/clip.mkv", params={"preset": "copy"})
 """
+
+from typing import Any
 
 from jobdash.version import __version__
 from jobdash.worker.context import JobCancelled, JobContext, JobFailed
 from jobdash.worker.registry import job_type
 
-__all__ = ["JobCancelled", "JobContext", "JobFailed", "__version__", "job_type"]
+__all__ = ["JobCancelled", "JobContext", "JobFailed", "__version__", "job_type", "submit"]
+
+
+def __getattr__(name: str) -> Any:
+    """Return ``submit`` on first use: it loads the CLI's submission path, which plugins
+    importing ``jobdash`` for JobContext do not need."""
+    if name == "submit":
+        from jobdash.cli.submit import submit
+
+        return submit
+    raise AttributeError(f"module 'jobdash' has no attribute {name!r}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from jobdash.model.list_query import ListQuery
 from jobdash.store.sqlite.store import SqliteStore
 from support.cli import clean_env, jobdash
 
@@ -183,3 +184,22 @@ def test_serve_refuses_an_unusable_token_file(
     for word in words:
         assert word in result.stderr
     assert "a-long-enough-token-123" not in result.stderr
+
+
+def test_jobdash_submit_from_python_checks_like_the_cli(data: Path, tmp_path: Path) -> None:
+    """`jobdash.submit(...)` queues in the local store with the same checks (ValueError)."""
+    import jobdash
+
+    media = tmp_path / "media"
+    media.mkdir()
+    job = jobdash.submit("scan", str(media), priority=5, data_dir=data)
+    assert (job["job_type"], job["priority"], job["file_path"]) == ("scan", 5, str(media.resolve()))
+    with pytest.raises(ValueError, match="type must be a registered job type, one of .*scan"):
+        jobdash.submit("nope", str(media), data_dir=data)
+    with pytest.raises(ValueError, match="does not exist"):
+        jobdash.submit("scan", str(tmp_path / "missing"), data_dir=data)
+    store = SqliteStore(data)
+    try:
+        assert store.list(ListQuery())[1] == 1
+    finally:
+        store.close()
