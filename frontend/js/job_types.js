@@ -44,9 +44,12 @@ export function typeNames(data) {
  * How many live workers run each type.
  *
  * @param {unknown} data  a `GET /api/job-types` answer
- * @returns {Map<string, number>}  type name -> live workers (0 when none)
+ * @returns {Map<string, number> | null}  type name -> live workers (0 when none); null
+ *   when the answer says workers are not known (`workers_known: false`)
  */
 export function workersByType(data) {
+  // Another program's store (a VPO library): its workers do not register, so none is known.
+  if (data && typeof data === "object" && data.workers_known === false) return null;
   const counts = new Map();
   for (const item of items(data)) {
     const workers = Number(item.workers);

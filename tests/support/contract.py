@@ -25,6 +25,8 @@ DETAIL_EXTRA = {
     "summary",
     "summary_raw",
     "params",
+    "origin",
+    "batch_id",
     "has_logs",
 }
 DETAIL_FIELDS = LIST_FIELDS | DETAIL_EXTRA

@@ -113,7 +113,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         )
     except ParamError as error:
         raise CliError(str(error)) from None
-    store = open_cli_store(args.data_dir)
+    store = open_cli_store(args.data_dir, vpo_db=args.vpo_db, vpo_data_dir=args.vpo_data_dir)
     try:
         if query.types:
             try:
@@ -121,7 +121,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             except ParamError as error:
                 raise CliError(str(error)) from None
         rows, total = store.list(query)
-        live = _live_types(store)
+        live = None if store.read_only else _live_types(store)
     finally:
         store.close()
     if not rows:
@@ -130,7 +130,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     print(format_jobs_table(rows, shutil.get_terminal_size((120, 24)).columns))
     if total > len(rows):
         print(f"({len(rows)} of {total:,} shown; use --limit or filters)")
-    for note in waiting_notes(rows, live):  # on stderr: stdout stays one line per job for scripts
+    # On stderr: stdout stays one line per job for scripts. Not for another program's store
+    # (VPO): its workers do not register here.
+    for note in waiting_notes(rows, live) if live is not None else []:
         print(note, file=sys.stderr)
     return 0
 

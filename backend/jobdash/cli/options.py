@@ -177,6 +177,27 @@ def names(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+def vpo_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options that show an existing VPO library database instead of jobdash's own store."""
+    add(
+        parser,
+        "--vpo-db",
+        "JOBDASH_VPO_DB",
+        convert=Path,
+        metavar="PATH",
+        help="show this VPO library database (e.g. ~/.vpo/library.db) read-only instead of jobdash's own "
+        "store; no worker runs, nothing is written to it",
+    )
+    add(
+        parser,
+        "--vpo-data-dir",
+        "JOBDASH_VPO_DATA_DIR",
+        convert=Path,
+        metavar="DIR",
+        help="VPO's data folder, holding logs/ (default: the VPO database's folder)",
+    )
+
+
 def job_types_options(parser: argparse.ArgumentParser) -> None:
     """Add the options that decide which job types a process knows: extra job modules and
     where ffmpeg is (for the built-in transcode)."""

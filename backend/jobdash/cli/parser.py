@@ -17,6 +17,7 @@ from jobdash.cli.options import (
     priority,
     rate_option,
     stale_option,
+    vpo_options,
 )
 from jobdash.model.list_query import LIMIT_MAX
 from jobdash.model.polling import LOG_POLL_INTERVAL_DEFAULT_MS, POLL_INTERVAL_DEFAULT_MS
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     stale_option(serve)
     rate_option(serve)
     job_types_options(serve)
+    vpo_options(serve)
     add(
         serve,
         "--api-token-file",
@@ -175,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         "jobs", help="list jobs, newest first", description="Print a table of jobs, newest first."
     )
     data_dir_option(jobs)
+    vpo_options(jobs)
     add(
         jobs,
         "--status",

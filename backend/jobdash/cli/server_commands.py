@@ -54,10 +54,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     dist = args.dist
     if dist is None and (Path.cwd() / "dist" / "index.html").is_file():
         dist = Path.cwd() / "dist"
-    store = open_cli_store(args.data_dir)  # refuses an unusable data dir before start-up
+    # Refuses an unusable data dir, or VPO database, before start-up.
+    store = open_cli_store(args.data_dir, vpo_db=args.vpo_db, vpo_data_dir=args.vpo_data_dir)
     store.close()
     settings = ServerSettings(
         data_dir=store.data_dir,
+        vpo_db=args.vpo_db,
+        vpo_data_dir=args.vpo_data_dir,
         dist=dist,
         cors_origins=tuple(dict.fromkeys(args.cors_origin)),
         stale_after=args.stale_after,
@@ -65,8 +68,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         job_types=types.infos,
         api_tokens=tokens,
     )
+    # VPO runs its own jobs: no worker of ours touches its database.
     worker = (
-        None if args.no_worker else WorkerProcess(settings.data_dir, settings.stale_after, args.max_files_per_second)
+        None
+        if args.no_worker or store.read_only
+        else WorkerProcess(settings.data_dir, settings.stale_after, args.max_files_per_second)
     )
     try:
         app = create_app(settings, worker=worker)
@@ -75,7 +81,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     where = f"http://{args.host}:{args.port}"
     print(
         f"jobdash {__version__} serving on {where} (API {where}/api/jobs; "
-        f"frontend: {dist or 'none, API only'}; data: {settings.data_dir}; "
+        f"frontend: {dist or 'none, API only'}; "
+        f"{f'VPO library {args.vpo_db} (read-only)' if store.read_only else f'data: {settings.data_dir}'}; "
         f"worker: {'off' if worker is None else 'on'}; writes: {'on' if tokens else 'off'})",
         flush=True,
     )

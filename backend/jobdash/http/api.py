@@ -29,7 +29,6 @@ from jobdash.model.list_query import (
     single,
 )
 from jobdash.store.interface import JobStore
-from jobdash.store.log_reader import log_has_content, read_log
 
 OPENAPI_BODY = json_body(openapi_document())
 
@@ -91,7 +90,7 @@ def _detail(store: JobStore, job_id: str) -> tuple[int, dict[str, Any] | None]:
     version, job = store.get_snapshot(job_id)
     if job is None:
         return version, None
-    return version, detail_item(job, has_logs=log_has_content(store.log_path(job)))
+    return version, detail_item(job, has_logs=store.has_log(job))
 
 
 def _detail_ttl(item: dict[str, Any] | None) -> float | None:
@@ -117,7 +116,7 @@ def _logs(store: JobStore, job_id: str, offset: int | None, lines: int) -> JsonB
     job = store.get(job_id)
     if job is None:
         return None
-    part = read_log(store.log_path(job), offset, lines)
+    part = store.read_log(job, offset, lines)
     return json_body(
         {
             "job_id": job_id,

@@ -109,7 +109,7 @@ def create_app(settings: ServerSettings, *, worker: Companion | None = None) -> 
             f"frontend directory {settings.dist} has no index.html; run `python build.py` "
             "first, or start without --dist to serve the API only"
         )
-    store = open_store(settings.data_dir)
+    store = open_store(settings.data_dir, vpo_db=settings.vpo_db, vpo_data_dir=settings.vpo_data_dir)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

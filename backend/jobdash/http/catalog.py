@@ -62,7 +62,9 @@ async def job_types(request: Request) -> Response:
     query_params(request, ())
     store, settings = request.app.state.store, request.app.state.settings
     items = await to_thread.run_sync(known_job_types, store, settings)
-    return json_response(request.headers, json_body({"job_types": items}))
+    # Another program's store (VPO) runs its jobs with workers that do not register here.
+    body = {"job_types": items, "workers_known": not store.read_only}
+    return json_response(request.headers, json_body(body))
 
 
 async def workers(request: Request) -> Response:

@@ -34,7 +34,8 @@ _LIST_ITEM = {
         "id": {"type": "string", "format": "uuid"},
         # Open vocabulary: plugins register types, other writers may store any name.
         "job_type": {"type": "string"},
-        "status": {"type": "string", "enum": list(STATUSES)},
+        # "unknown": a status another writer stored that jobdash does not know.
+        "status": {"type": "string", "enum": [*STATUSES, "unknown"]},
         "file_path": {"type": "string"},
         "progress_percent": {"type": "number", "minimum": 0, "maximum": 100},
         "processed_count": _COUNT,
@@ -59,6 +60,8 @@ _DETAIL_ITEM = {
         "summary",
         "summary_raw",
         "params",
+        "origin",
+        "batch_id",
         "has_logs",
     ],
     "properties": {
@@ -71,6 +74,8 @@ _DETAIL_ITEM = {
         "summary": _NULLABLE_STR,
         "summary_raw": {"type": ["object", "null"]},
         "params": {"type": "object", "description": "The parameters the job was submitted with."},
+        "origin": {**_NULLABLE_STR, "description": "Who queued it, where the orchestrator records that (VPO)."},
+        "batch_id": {**_NULLABLE_STR, "description": "The batch it belongs to, where the orchestrator records it."},
         "has_logs": {"type": "boolean"},
     },
 }
@@ -147,8 +152,12 @@ _SUBMISSION = {
 
 _JOB_TYPES = {
     "type": "object",
-    "required": ["job_types"],
+    "required": ["job_types", "workers_known"],
     "properties": {
+        "workers_known": {
+            "type": "boolean",
+            "description": "False when the store is another program's (VPO): its workers do not register here.",
+        },
         "job_types": {
             "type": "array",
             "items": {
@@ -161,7 +170,7 @@ _JOB_TYPES = {
                     "workers": {"type": "integer", "minimum": 0, "description": "Live workers that run it."},
                 },
             },
-        }
+        },
     },
 }
 

@@ -27,5 +27,9 @@ class ServerSettings:
     #: Job types installed where the server runs (what submissions are checked against,
     #: besides the types live workers registered).
     job_types: Mapping[str, JobTypeInfo] = field(default_factory=dict)
+    #: VPO's library database to serve read-only instead of the store in ``data_dir``,
+    #: and the folder of its ``logs/`` (default: the database's folder).
+    vpo_db: Path | None = None
+    vpo_data_dir: Path | None = None
     #: Bearer tokens that may write (submit, cancel); none: writes are off (405).
     api_tokens: tuple[str, ...] = field(default=(), repr=False)

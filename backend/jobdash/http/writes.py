@@ -26,7 +26,6 @@ from jobdash.model.items import detail_item
 from jobdash.model.list_query import shown
 from jobdash.model.submission import Submission, SubmissionError, check_type_params, parse_submission
 from jobdash.store.interface import IdempotencyConflict, JobStore, Row
-from jobdash.store.log_reader import log_has_content
 from jobdash.util.targets import absolute_target, target_problem
 
 BODY_MAX_BYTES = 64 * 1024
@@ -37,6 +36,13 @@ JSON_TYPE = "application/json"
 def _authorize(request: Request) -> None:
     """Raise 405 when writes are off, 401 without a valid bearer token."""
     settings: ServerSettings = request.app.state.settings
+    store: JobStore = request.app.state.store
+    if store.read_only:
+        raise ApiError(
+            405,
+            f"method {request.method} is not allowed on {request.url.path}: {store.read_only_reason}; allowed: GET, HEAD",
+            {"Allow": "GET, HEAD"},
+        )
     if not settings.api_tokens:
         raise ApiError(
             405,
@@ -119,7 +125,7 @@ def _submit(store: JobStore, settings: ServerSettings, data: Any, key: str | Non
 
 
 def _item(store: JobStore, job: Row) -> dict[str, Any]:
-    return detail_item(job, has_logs=log_has_content(store.log_path(job)))
+    return detail_item(job, has_logs=store.has_log(job))
 
 
 async def submit_job(request: Request) -> Response:

@@ -131,6 +131,9 @@ def summary_text(job_type: str, summary: dict[str, Any] | None) -> str | None:
             text += ": " + ", ".join(f"{_as_int(n):,} {name}" for name, n in parts)
         text += f"; {_plural(errors, 'error')}." if errors else "; no errors."
         return text
+    vpo = _vpo_summary_text(job_type, summary)
+    if vpo is not None:
+        return vpo
     if job_type == "transcode" and isinstance(summary.get("preset"), str):
         preset = summary["preset"]
         text = "Remuxed" if preset == "copy" else "Transcoded"
@@ -152,6 +155,36 @@ def summary_text(job_type: str, summary: dict[str, Any] | None) -> str | None:
     return "; ".join(parts) or None
 
 
+def _vpo_summary_text(job_type: str, summary: dict[str, Any]) -> str | None:
+    """Given a summary as VPO writes them (scan, process, prune), return it in words, or
+    None when it is not one of those.
+
+    >>> _vpo_summary_text("scan", {"total_discovered": 3, "scanned": 0, "skipped": 3, "added": 0,
+    ...     "removed": 1, "errors": 0})
+    'Scanned 0 of 3 files: 3 skipped (unchanged), 0 added, 1 removed; no errors.'
+    >>> _vpo_summary_text("process", {"phases_completed": 1, "total_changes": 0, "stats_id": "9fec"})
+    'Completed 1 phase with no changes.'
+    >>> _vpo_summary_text("prune", {"files_pruned": 1})
+    'Pruned 1 file that no longer exists from the library.'
+    """
+    if job_type == "scan" and "total_discovered" in summary:
+        found, scanned = _count(summary.get("total_discovered")) or 0, _count(summary.get("scanned")) or 0
+        skipped, added = _count(summary.get("skipped")) or 0, _count(summary.get("added")) or 0
+        removed, errors = _count(summary.get("removed")) or 0, _count(summary.get("errors")) or 0
+        text = f"Scanned {scanned:,} of {_plural(found, 'file')}: {skipped:,} skipped (unchanged), "
+        text += f"{added:,} added, {removed:,} removed"
+        return text + (f"; {_plural(errors, 'error')}." if errors else "; no errors.")
+    if job_type == "process" and "phases_completed" in summary:
+        phases, changes = _count(summary.get("phases_completed")) or 0, _count(summary.get("total_changes")) or 0
+        return f"Completed {_plural(phases, 'phase')} with " + (
+            f"{_plural(changes, 'change')}." if changes else "no changes."
+        )
+    if job_type == "prune" and "files_pruned" in summary:
+        pruned = _count(summary.get("files_pruned")) or 0
+        return f"Pruned {_plural(pruned, 'file')} that no longer exist{'s' if pruned == 1 else ''} from the library."
+    return None
+
+
 def _as_int(value: Any) -> int:
     return value if isinstance(value, int) else 0
 
@@ -169,6 +202,9 @@ def detail_item(row: Row, *, has_logs: bool) -> Row:
         "summary": summary_text(row["job_type"], summary_raw),
         "summary_raw": summary_raw,
         "params": _json_object(row.get("params_json")) or {},
+        # Where the orchestrator recorded them (VPO's jobs): who queued it, and its batch.
+        "origin": row.get("origin"),
+        "batch_id": row.get("batch_id"),
         "has_logs": has_logs,
     }
 

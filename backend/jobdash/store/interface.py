@@ -13,12 +13,18 @@ from typing import Any, Protocol, runtime_checkable
 
 from jobdash.model.list_query import ListQuery
 from jobdash.model.states import PRIORITY_DEFAULT
+from jobdash.store.log_reader import LogSlice
 
 Row = dict[str, Any]
 
 
 class IdempotencyConflict(ValueError):
     """An Idempotency-Key was used before for a different request."""
+
+
+class ReadOnlyStore(Exception):
+    """The store is another program's, shown read-only: it takes no writes (the message
+    says whose it is and where to make the change instead)."""
 
 
 class StoreUnavailable(Exception):
@@ -39,6 +45,11 @@ class JobStore(Protocol):
     """
 
     data_dir: Path
+    #: True for a store this process only watches (another program's database): every
+    #: write raises ReadOnlyStore, and no worker runs on it.
+    read_only: bool
+    #: Why writes are refused (empty for a writable store), said to whoever asks.
+    read_only_reason: str
 
     def close(self) -> None:
         """Release the store's connections. Idempotent."""
@@ -67,7 +78,14 @@ class JobStore(Protocol):
         """
 
     def log_path(self, job: Row) -> Path:
-        """Given a job row, return the path of its log file."""
+        """Given a job row, return the path of its log file (where the worker writes)."""
+
+    def read_log(self, job: Row, offset: int | None, lines: int) -> LogSlice:
+        """Given a job row, return ``lines`` lines of its log from line ``offset`` (None:
+        the tail); an empty slice when it has no log."""
+
+    def has_log(self, job: Row) -> bool:
+        """Given a job row, return True if its log has content."""
 
     def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
         """Given the start of an id, return up to ``limit`` ids that begin with it."""

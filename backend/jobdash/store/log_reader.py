@@ -12,6 +12,8 @@ A file that shrank or was replaced (rotation, truncation) is indexed afresh.
 from __future__ import annotations
 
 import bisect
+import functools
+import gzip
 import os
 import threading
 from collections import OrderedDict
@@ -178,3 +180,26 @@ def log_has_content(path: Path) -> bool:
         return os.path.getsize(path) > 0
     except OSError:
         return False
+
+
+@functools.lru_cache(maxsize=32)
+def _gzip_lines(path: Path, identity: tuple[int, int, int]) -> list[str]:
+    """Given a gzipped log and its (inode, size, mtime), return its lines (kept while the
+    file stays the same: an archived log does not change)."""
+    with gzip.open(path, "rb") as handle:
+        data = handle.read()
+    # Bytes after the last newline are a line cut short when the log was archived: dropped,
+    # as read_log drops a line still being written.
+    return [line.decode("utf-8", errors="replace") for line in data.split(b"\n")[:-1]]
+
+
+def read_gzip_log(path: Path, offset: int | None, lines: int) -> LogSlice:
+    """Like :func:`read_log` for a gzip-compressed log (only complete lines count)."""
+    try:
+        stat = os.stat(path)
+        every = _gzip_lines(path, (stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return LogSlice([], 0, 0 if offset is None else offset)
+    total = len(every)
+    first = max(0, total - lines) if offset is None else offset
+    return LogSlice(every[first : first + lines], total, first)

@@ -17,6 +17,7 @@ from jobdash.model.ids import is_uuid
 from jobdash.model.list_query import SINCE_WINDOWS, ListQuery
 from jobdash.model.states import JOB_TYPE_RULE, PRIORITY_DEFAULT, PRIORITY_MAX, PRIORITY_MIN, is_job_type_name
 from jobdash.store.interface import IdempotencyConflict, Row
+from jobdash.store.log_reader import LogSlice, log_has_content, read_log
 from jobdash.store.sqlite import jobs_sql, workers_sql
 from jobdash.store.sqlite.database import Database
 from jobdash.util.timestamps import now_iso, to_iso
@@ -64,6 +65,8 @@ class SqliteStore:
         self.logs_dir = self.data_dir / LOGS_DIRNAME
         self.logs_dir.mkdir(exist_ok=True)
         self.db = Database(self.data_dir / DB_FILENAME)
+        self.read_only = False
+        self.read_only_reason = ""
 
     def close(self) -> None:
         """Close the store's connections. Idempotent."""
@@ -119,6 +122,14 @@ class SqliteStore:
         if not is_uuid(job["id"]):
             raise ValueError(f"job id {job['id']!r} is not a UUID; refusing to build a log path")
         return self.logs_dir / f"{job['id']}.log"
+
+    def read_log(self, job: Row, offset: int | None, lines: int) -> LogSlice:
+        """Lines of the job's log file from line ``offset`` (None: the tail)."""
+        return read_log(self.log_path(job), offset, lines)
+
+    def has_log(self, job: Row) -> bool:
+        """True if the job's log file has content."""
+        return log_has_content(self.log_path(job))
 
     # writes
 
