@@ -64,7 +64,7 @@ def select_list(present: set[str]) -> str:
     """Given the columns VPO's ``jobs`` table has, return the SELECT list that reads every
     store column by name (NULL for one it lacks); VpoSchemaError if a required one is missing.
 
-    >>> select_list({"id", "file_path", "job_type", "status", "created_at"})[:59]
+    >>> select_list({"id", "file_path", "job_type", "status", "created_at"})[:60]
     '"id", "file_path", "job_type", "status", NULL AS "priority",'
     """
     missing = [name for name in REQUIRED if name not in present]
