@@ -21,7 +21,7 @@ from jobdash.model.states import PRIORITY_DEFAULT
 from jobdash.store.interface import ReadOnlyStore, Row, StoreUnavailable
 from jobdash.store.log_reader import LogSlice
 from jobdash.store.vpo import logs
-from jobdash.store.vpo.connection import VpoConnection, VpoOpenError, shm_problem
+from jobdash.store.vpo.connection import BUSY_TIMEOUT_MS, VpoConnection, VpoOpenError, shm_problem
 from jobdash.store.vpo.rows import store_row
 from jobdash.store.vpo.schema import VpoSchemaError, check_version, select_list
 
@@ -57,11 +57,11 @@ class VpoStore:
     read_only = True
     read_only_reason = READ_ONLY_REASON
 
-    def __init__(self, db_path: Path, data_dir: Path | None = None) -> None:
+    def __init__(self, db_path: Path, data_dir: Path | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.db_path = Path(db_path).expanduser()
         self.data_dir = Path(data_dir).expanduser() if data_dir is not None else self.db_path.parent
         self.logs_dir = self.data_dir / "logs"
-        self._conn = _open(self.db_path)
+        self._conn = _open(self.db_path, busy_timeout_ms)
         try:
             self.schema_version, self._select = self._conn.read(_check_schema)
         except BaseException:
@@ -200,7 +200,7 @@ def _check_schema(conn: sqlite3.Connection) -> tuple[int, str]:
     return version, select_list(present)
 
 
-def _open(path: Path) -> VpoConnection:
+def _open(path: Path, busy_timeout_ms: int) -> VpoConnection:
     """Open VPO's database read-only, or raise VpoOpenError saying what is wrong."""
     if not path.exists():
         raise VpoOpenError(f"VPO database {path} does not exist (VPO keeps it in ~/.vpo/library.db)")
@@ -220,22 +220,22 @@ def _open(path: Path) -> VpoConnection:
     if problem:
         raise VpoOpenError(problem)
     try:
-        return VpoConnection(path)
+        return VpoConnection(path, busy_timeout_ms=busy_timeout_ms)
     except sqlite3.Error as error:
         raise VpoOpenError(f"VPO database {path} cannot be opened: {error}") from None
 
 
-def open_vpo(db_path: Path, data_dir: Path | None = None) -> VpoStore:
+def open_vpo(db_path: Path, data_dir: Path | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> VpoStore:
     """Open VPO's database as a store; VpoOpenError (one line) if it cannot be used."""
     try:
-        return VpoStore(db_path, data_dir)
+        return VpoStore(db_path, data_dir, busy_timeout_ms=busy_timeout_ms)
     except VpoSchemaError as error:
         raise VpoOpenError(f"{db_path}: {error}") from None
     except StoreUnavailable as error:
         if "busy" in str(error) or "locked" in str(error):
             raise VpoOpenError(
-                f"VPO database {db_path} stayed locked by another process for longer than VPO's busy timeout "
-                "(10 s); try again when VPO is done, or serve a copy"
+                f"VPO database {db_path} stayed locked by another process for longer than the busy timeout "
+                f"({busy_timeout_ms / 1000:g} s, VPO's own); try again when VPO is done, or serve a copy"
             ) from None
         raise VpoOpenError(f"VPO database {db_path}: {error}") from None
     except sqlite3.DatabaseError as error:
