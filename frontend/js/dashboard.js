@@ -2,8 +2,10 @@
 // with the last ETag (a 304 changes nothing at all) and applies only what changed.
 // Two more pollers, same rules (own ETag; a 304 touches nothing): GET /api/job-types
 // gives the type filter its options and says which queued jobs wait for a worker that
-// runs their type; GET /api/workers feeds the workers strip (#workers). The header's
-// indicator follows the jobs poller.
+// runs their type; GET /api/workers feeds the workers strip (#workers), unless the
+// job types say the store does not know its workers (`workers_known: false`, a VPO
+// library): then the strip is hidden and its poller stopped. The header's indicator
+// follows the jobs poller.
 // Hooks besides the DESIGN's: #jobs-table[data-poll-count] counts the responses with data
 // that were applied, and #jobs-table fires "jobs:polled" ({status: 200|304}) after each poll.
 
@@ -12,7 +14,7 @@ import { ConnectionStatus } from "./connection_status.js";
 import { setAttr, setText } from "./dom_write.js";
 import { formatRange } from "./format.js";
 import { diffJobs, isEmptyDiff } from "./job_diff.js";
-import { typeNames, workersByType } from "./job_types.js";
+import { typeNames, workersByType, workersKnown } from "./job_types.js";
 import { JobsTable } from "./jobs_table.js";
 import { JsonFeed } from "./json_feed.js";
 import { Poller } from "./polling.js";
@@ -105,6 +107,12 @@ export class Dashboard {
   applyJobTypes(data) {
     this.typeFilter.setTypes(typeNames(data));
     this.table.setTypeWorkers(workersByType(data));
+    // A store whose workers do not register here (a VPO library): no strip, no polling
+    // for it; back as soon as an answer says the workers are known.
+    const known = workersKnown(data);
+    this.workers.setKnown(known);
+    if (known) this.workersPoller.start();
+    else this.workersPoller.stop();
   }
 
   /** Read the URL, wire the controls and start polling. */

@@ -7,6 +7,7 @@
 import { changedFields } from "./job_diff.js";
 import { make, setAttr, setText } from "./dom_write.js";
 import { formatTimestamp, MISSING } from "./format.js";
+import { statusKey, statusText, statusTitle } from "./job_status.js";
 import { waitingText } from "./job_types.js";
 import { progressInput, progressSentence } from "./job_progress.js";
 import { timingView } from "./job_time.js";
@@ -91,9 +92,10 @@ const PARTS = [
     deps: ["status"],
     update: (el, job, _now, root) => {
       // Styling keys on data-status, never on the text.
-      setAttr(el("status"), "data-status", job.status);
-      setText(el("status"), capitalized(job.status));
-      setAttr(root, "data-status", job.status);
+      setAttr(el("status"), "data-status", statusKey(job.status));
+      setAttr(el("status"), "title", statusTitle(job.status));
+      setText(el("status"), statusText(job.status));
+      setAttr(root, "data-status", statusKey(job.status));
     },
   },
   {
@@ -156,6 +158,22 @@ const PARTS = [
       // Parameters never change once a job is queued: rebuilt only when they do.
       const shown = writeParams(el("params"), job.params);
       setAttr(el("params-section"), "hidden", shown === 0);
+    },
+  },
+  {
+    // Where a VPO job came from ("cli", "daemon") and the batch it was queued with; jobdash's
+    // own jobs have neither (null), and their rows stay hidden.
+    deps: ["origin"],
+    update: (el, job) => {
+      setText(el("origin"), job.origin ? String(job.origin) : "");
+      setAttr(el("origin-row"), "hidden", !job.origin);
+    },
+  },
+  {
+    deps: ["batch_id"],
+    update: (el, job) => {
+      setText(el("batch_id"), job.batch_id ? String(job.batch_id) : "");
+      setAttr(el("batch-row"), "hidden", !job.batch_id);
     },
   },
   {

@@ -2,12 +2,13 @@
 //
 // - Status: GET /api/jobs/{id} at the polling interval, with the last ETag (a 304 changes
 //   nothing); the header's indicator follows this poller.
-// - Log: GET /api/jobs/{id}/logs at the log interval, only while the job runs: the tail
-//   first, then `offset=<index after the last line held>` for new lines only.
+// - Log: GET /api/jobs/{id}/logs at the log interval, only while the job runs (or has
+//   the status "unknown", which may be running under a name this page does not know):
+//   the tail first, then `offset=<index after the last line held>` for new lines only.
 // - The status answer that reports a terminal status (completed, failed, cancelled) is
 //   the last status fetch: that poller finishes ("Paused — job finished"), the log poller
 //   makes one last fetch (the worker writes its last lines before it records the end) and
-//   finishes too. Nothing polls after that.
+//   finishes too. Nothing polls after that. "unknown" is not terminal: polling goes on.
 // - A 404 from either (the job was deleted) shows #job-missing and stops every timer; an
 //   address without a valid id shows #page-error and starts nothing.
 // - A running job's elapsed time ticks once a second (only that element is written).
@@ -177,7 +178,10 @@ export class JobPage {
       // refresh() supersedes a log request already in flight (it may predate the end).
       if (this.logStarted) this.logPoller.refresh();
       else this.startLog();
-    } else if (job.status === "running") {
+    } else if (job.status !== "queued") {
+      // Running, or "unknown" (a status VPO may add later, or a damaged row: not terminal,
+      // so both polls go on, the row may change): follow the log. The elapsed time ticks
+      // only while running.
       this.startLog();
       this.scheduleTick();
     } else if (this.logStarted) {

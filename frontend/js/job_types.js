@@ -41,6 +41,18 @@ export function typeNames(data) {
 }
 
 /**
+ * Whether the store knows its workers: false when the answer says `workers_known: false`
+ * (another program's store, such as a VPO library, whose workers do not register here),
+ * else true.
+ *
+ * @param {unknown} data  a `GET /api/job-types` (or `GET /api/workers`) answer
+ * @returns {boolean}
+ */
+export function workersKnown(data) {
+  return !(data && typeof data === "object" && data.workers_known === false);
+}
+
+/**
  * How many live workers run each type.
  *
  * @param {unknown} data  a `GET /api/job-types` answer
@@ -48,8 +60,7 @@ export function typeNames(data) {
  *   when the answer says workers are not known (`workers_known: false`)
  */
 export function workersByType(data) {
-  // Another program's store (a VPO library): its workers do not register, so none is known.
-  if (data && typeof data === "object" && data.workers_known === false) return null;
+  if (!workersKnown(data)) return null;
   const counts = new Map();
   for (const item of items(data)) {
     const workers = Number(item.workers);

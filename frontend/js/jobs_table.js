@@ -8,6 +8,7 @@
 
 import { formatDuration, formatTimestamp } from "./format.js";
 import { stableIds } from "./job_diff.js";
+import { statusKey, statusText, statusTitle } from "./job_status.js";
 import { waitingText, waitingType } from "./job_types.js";
 import { make, setAttr, setText } from "./dom_write.js";
 import { createProgressBar, updateProgressBar } from "./progress_bar.js";
@@ -22,10 +23,6 @@ import { createProgressBar, updateProgressBar } from "./progress_bar.js";
  */
 
 const SHORT_ID = 8;
-
-function capitalized(text) {
-  return text ? text[0].toUpperCase() + text.slice(1) : "";
-}
 
 /** Elapsed (running) or total (ended) time of a job; "—" before it starts. */
 function durationText(job, nowMs) {
@@ -87,8 +84,9 @@ const CELLS = [
       // Styling keys on data-status, never on the text; the text is there for everyone
       // who cannot tell the colours apart.
       const [badge, note] = cell.children;
-      setAttr(badge, "data-status", job.status);
-      setText(badge, capitalized(job.status));
+      setAttr(badge, "data-status", statusKey(job.status));
+      setAttr(badge, "title", statusTitle(job.status));
+      setText(badge, statusText(job.status));
       const waiting = context.waitingFor(job);
       setText(note, waiting ? waitingText(waiting) : "");
       setAttr(note, "hidden", !waiting);

@@ -10,18 +10,20 @@
 
 import { setAttr, setText } from "./dom_write.js";
 import { formatCount } from "./format.js";
+import { isTerminal } from "./job_time.js";
+import { parseLogLine, splitClock } from "./log_line.js";
 import { planLog } from "./log_state.js";
 
 /** The most lines the page keeps; older ones are dropped as new ones arrive. */
 export const MAX_LINES = 5000;
 /** Scrolled to within this many pixels of the bottom counts as "at the bottom". */
 const BOTTOM_SLACK_PX = 24;
-// "<timestamp> <LEVEL> <message>", as backend/jobdash/store/log_writer.py writes every line.
-const LINE_PATTERN = /^(\S+) (DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL) /;
 
 /**
- * One line's element: timestamp and level in spans (for styling), the rest as text, so
- * that the element's textContent is exactly the line.
+ * One line's element: the time and the level (jobdash's own lines) in spans for styling,
+ * the rest as text. A jobdash line's element has exactly the line as its textContent; a
+ * VPO line ("[time] message") shows as "time message", like a jobdash line without a
+ * level (log_line.js). Anything else is the line as it is.
  *
  * @param {Document} doc
  * @param {string} text
@@ -31,28 +33,39 @@ const LINE_PATTERN = /^(\S+) (DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL) /;
 function lineElement(doc, text, number) {
   const li = doc.createElement("li");
   li.dataset.line = String(number);
-  const match = LINE_PATTERN.exec(text);
-  if (!match) {
+  const parts = parseLogLine(text);
+  if (!parts) {
     li.textContent = text;
     return li;
   }
-  li.dataset.level = match[2].toLowerCase();
   const time = doc.createElement("span");
   time.className = "log-time";
-  // The date in a span of its own, so that a narrow screen can show the time of day only.
-  const split = /^(\d{4}-\d{2}-\d{2}T)(.+)$/.exec(match[1]);
-  if (split) {
+  if (parts.date) {
+    // The date in a span of its own, so that a narrow screen can show the time of day only.
     const date = doc.createElement("span");
     date.className = "log-date";
-    date.textContent = split[1];
-    time.append(date, split[2]);
-  } else {
-    time.textContent = match[1];
+    date.textContent = parts.date;
+    time.append(date);
   }
+  const fine = splitClock(parts.clock);
+  if (fine) {
+    // Digits past the millisecond (VPO's microseconds) in a span too: left out on a phone.
+    const extra = doc.createElement("span");
+    extra.className = "log-fine";
+    extra.textContent = fine[1];
+    time.append(fine[0], extra, fine[2]);
+  } else {
+    time.append(parts.clock);
+  }
+  if (!parts.level) {
+    li.append(time, " ", parts.message);
+    return li;
+  }
+  li.dataset.level = parts.level.toLowerCase();
   const level = doc.createElement("span");
   level.className = "log-level";
-  level.textContent = match[2];
-  li.append(time, " ", level, " ", text.slice(match[0].length));
+  level.textContent = parts.level;
+  li.append(time, " ", level, " ", parts.message);
   return li;
 }
 
@@ -193,7 +206,8 @@ export class LogPanel {
 
   #emptyText() {
     if (this.#status === "queued") return "The log starts when the job runs.";
-    if (this.#status === "running") return "No log lines yet.";
+    // Running, or a status this page does not know (it may still change): lines may come.
+    if (!isTerminal(this.#status)) return "No log lines yet.";
     return "This job has no log.";
   }
 

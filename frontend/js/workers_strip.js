@@ -64,6 +64,10 @@ export class WorkersStrip {
   /** @type {Map<string, WorkerView>} */
   #views = new Map();
   #listQuery = "";
+  /** Whether the store knows its workers (a VPO library's do not register here). */
+  #known = true;
+  /** An answer has been shown. */
+  #rendered = false;
 
   /**
    * @param {HTMLElement} root  `#workers`: holds [data-role="workers-count"] and
@@ -88,16 +92,31 @@ export class WorkersStrip {
   }
 
   /**
+   * Say whether the store knows its workers (`workers_known` of GET /api/job-types). A
+   * store whose workers do not register here (a VPO library) has no strip at all: "No
+   * workers registered — start one with jobdash worker" would be wrong there.
+   *
+   * @param {boolean} known
+   */
+  setKnown(known) {
+    this.#known = known;
+    setAttr(this.#root, "hidden", !this.#rendered || !known);
+  }
+
+  /**
    * Show an answer of `GET /api/workers`: add, update, reorder and remove workers.
    *
-   * @param {unknown} data  `{"workers": [WorkerItem], "alive": n}`
+   * @param {unknown} data  `{"workers": [WorkerItem], "alive": n}` (`"workers_known":
+   *   false` hides the strip, as {@link setKnown} does)
    */
   render(data) {
+    if (data && typeof data === "object" && data.workers_known === false) this.#known = false;
     const workers = workersOf(data);
     const alive = workers.filter((worker) => worker.state === "alive").length;
     const gone = workers.length - alive;
+    this.#rendered = true;
     setAttr(this.#root, "data-alive", alive);
-    setAttr(this.#root, "hidden", false);
+    setAttr(this.#root, "hidden", !this.#known);
     setText(this.#count, workers.length ? `${alive} alive${gone ? `, ${gone} gone` : ""}` : "");
     setAttr(this.#empty, "hidden", workers.length > 0);
 

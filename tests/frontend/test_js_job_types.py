@@ -62,6 +62,18 @@ def test_live_workers_per_type(call: Any) -> None:
     ]
 
 
+def test_a_store_that_does_not_know_its_workers_says_so(call: Any) -> None:
+    """A VPO library: its workers do not register, so no type has a count and no queued
+    job waits for one."""
+    vpo = {**ANSWER, "workers_known": False}
+    assert call("workersKnown", vpo) is False
+    assert call("workersByType", vpo) is None
+    assert call("waitingType", {"status": "queued", "job_type": "transcode"}, None) == ""
+    assert call("workersKnown", ANSWER) is True
+    assert call("workersKnown", {**ANSWER, "workers_known": True}) is True
+    assert call("workersKnown", None) is True
+
+
 @pytest.mark.parametrize(
     ("job", "waiting"),
     [

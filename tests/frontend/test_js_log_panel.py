@@ -50,6 +50,39 @@ def test_lines_are_text_one_element_each_numbered_absolutely(panel: Any) -> None
     assert panel.evaluate("document.querySelector('#job-log li').dataset.level") == "info"
 
 
+def test_vpo_lines_show_as_time_and_text_without_a_level(panel: Any) -> None:
+    lines = [
+        "[2026-12-06T13:20:03.324014Z] Transcoding video track: h264 -> hevc",
+        "[2026-12-06T13:19:55.462217Z]   Operations: <img src=x onerror=window.__xss=1>",
+        "[not a time] stays as it is",
+    ]
+    shown = panel.evaluate(
+        """(lines) => {
+          panel.apply(part(0, lines, 3));
+          return [...document.querySelectorAll("#job-log > li")].map((li) => ({
+            text: li.textContent,
+            time: li.querySelector(".log-time")?.textContent ?? null,
+            date: li.querySelector(".log-date")?.textContent ?? null,
+            fine: li.querySelector(".log-fine")?.textContent ?? null,
+            level: li.querySelector(".log-level")?.textContent ?? null,
+            dataLevel: li.dataset.level ?? null,
+          }));
+        }""",
+        lines,
+    )
+    assert shown[0] == {
+        "text": "2026-12-06T13:20:03.324014Z Transcoding video track: h264 -> hevc",
+        "time": "2026-12-06T13:20:03.324014Z",
+        "date": "2026-12-06T",
+        "fine": "014",  # past the millisecond: left out on a phone
+        "level": None,
+        "dataLevel": None,
+    }
+    assert shown[1]["text"] == "2026-12-06T13:19:55.462217Z   Operations: <img src=x onerror=window.__xss=1>"
+    assert shown[2] == {"text": lines[2], "time": None, "date": None, "fine": None, "level": None, "dataLevel": None}
+    assert panel.evaluate("document.querySelectorAll('#job-log img').length") == 0
+
+
 def test_appends_keep_the_old_elements_and_the_cap_drops_the_oldest(panel: Any) -> None:
     result = panel.evaluate("""() => {
       panel.apply(part(0, ["a", "b", "c"], 3));
@@ -80,6 +113,7 @@ def test_a_log_that_shrank_is_reloaded_from_its_tail(panel: Any) -> None:
     [
         ("queued", "The log starts when the job runs."),
         ("running", "No log lines yet."),
+        ("unknown", "No log lines yet."),  # not terminal: lines may still come
         ("completed", "This job has no log."),
     ],
 )

@@ -153,3 +153,15 @@ def test_hostile_data_is_text(strip: Any) -> None:
     assert shown["workers"][0]["id"] == evil
     assert strip.page.evaluate("document.querySelectorAll('#workers img').length") == 0
     assert strip.page.evaluate("typeof window.__xss") == "undefined"
+
+
+def test_a_store_that_does_not_know_its_workers_has_no_strip(strip: Any) -> None:
+    """A VPO library's workers do not register: "No workers registered — start one with
+    jobdash worker" would be wrong there, so the strip is hidden (told by the job types,
+    or by the workers answer itself), and back once the workers are known."""
+    page = strip.page
+    assert page.evaluate("() => { strip.setKnown(false); return show().hidden; }") is True
+    assert strip(answer())["hidden"] is True
+    assert page.evaluate("() => { strip.setKnown(true); return show(); }")["empty"] is True
+    assert page.evaluate("() => show().hidden") is False
+    assert strip({**answer(), "workers_known": False})["hidden"] is True

@@ -51,7 +51,7 @@ def test_workers_alive_then_running_then_gone(served: tuple[Any, ApiClient], tmp
     """A worker shows alive with what it runs; stopped or stale, it shows gone."""
     app, api = served
     store = app.state.store
-    assert api.get("/api/workers").json() == {"workers": [], "alive": 0}
+    assert api.get("/api/workers").json() == {"workers": [], "alive": 0, "workers_known": True}
     job = store.create("/media/<b>", "scan")
     first = store.register_worker("nas", 7, ("scan",))
     second = store.register_worker("farm-1", 8, ("transcode",))

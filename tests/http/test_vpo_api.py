@@ -57,7 +57,7 @@ def test_job_types_and_workers_say_vpo_runs_its_own(served: tuple[Any, ApiClient
     types = api.get("/api/job-types").json()
     assert types["workers_known"] is False
     assert {"apply", "move", "process", "prune", "scan", "transcode"} <= {t["name"] for t in types["job_types"]}
-    assert api.get("/api/workers").json() == {"workers": [], "alive": 0}
+    assert api.get("/api/workers").json() == {"workers": [], "alive": 0, "workers_known": False}
 
 
 def test_writes_are_refused_saying_the_store_is_vpos(served: tuple[Any, ApiClient]) -> None:

@@ -100,7 +100,7 @@ def test_rows_map_to_what_the_pages_show(store: VpoStore) -> None:
     assert scan["summary"] == "Scanned 4 of 4 files: 0 skipped (unchanged), 4 added, 0 removed; no errors."
     process = detail_item(store.get(CLI_PROCESS), has_logs=True)
     assert (process["origin"], process["batch_id"]) == ("cli", "6da3d69e-a14d-4309-88f9-4e5b236e39e0")
-    assert process["summary"] == "Completed 1 phase with no changes."
+    assert process["summary"] == "1 phase completed, no changes."
 
 
 def test_filters_sorts_and_pages_use_vpo_order(store: VpoStore) -> None:

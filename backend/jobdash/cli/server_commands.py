@@ -65,7 +65,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cors_origins=tuple(dict.fromkeys(args.cors_origin)),
         stale_after=args.stale_after,
         polling=polling,
-        job_types=types.infos,
+        # VPO's job types are VPO's, whatever the same names mean to jobdash's own types.
+        job_types={} if store.read_only else types.infos,
         api_tokens=tokens,
     )
     # VPO runs its own jobs: no worker of ours touches its database.

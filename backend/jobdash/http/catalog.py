@@ -73,4 +73,5 @@ async def workers(request: Request) -> Response:
     store, settings = request.app.state.store, request.app.state.settings
     items = await to_thread.run_sync(live_workers, store, settings)
     alive = sum(1 for item in items if item["state"] == "alive")
-    return json_response(request.headers, json_body({"workers": items, "alive": alive}))
+    body = {"workers": items, "alive": alive, "workers_known": not store.read_only}
+    return json_response(request.headers, json_body(body))

@@ -176,9 +176,13 @@ _JOB_TYPES = {
 
 _WORKERS = {
     "type": "object",
-    "required": ["workers", "alive"],
+    "required": ["workers", "alive", "workers_known"],
     "properties": {
         "alive": {"type": "integer", "minimum": 0},
+        "workers_known": {
+            "type": "boolean",
+            "description": "False when the store is another program's (VPO): its workers do not register here.",
+        },
         "workers": {
             "type": "array",
             "items": {

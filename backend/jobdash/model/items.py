@@ -163,7 +163,7 @@ def _vpo_summary_text(job_type: str, summary: dict[str, Any]) -> str | None:
     ...     "removed": 1, "errors": 0})
     'Scanned 0 of 3 files: 3 skipped (unchanged), 0 added, 1 removed; no errors.'
     >>> _vpo_summary_text("process", {"phases_completed": 1, "total_changes": 0, "stats_id": "9fec"})
-    'Completed 1 phase with no changes.'
+    '1 phase completed, no changes.'
     >>> _vpo_summary_text("prune", {"files_pruned": 1})
     'Pruned 1 file that no longer exists from the library.'
     """
@@ -176,7 +176,8 @@ def _vpo_summary_text(job_type: str, summary: dict[str, Any]) -> str | None:
         return text + (f"; {_plural(errors, 'error')}." if errors else "; no errors.")
     if job_type == "process" and "phases_completed" in summary:
         phases, changes = _count(summary.get("phases_completed")) or 0, _count(summary.get("total_changes")) or 0
-        return f"Completed {_plural(phases, 'phase')} with " + (
+        # Neutral wording: a failed process job has a summary too (0 phases completed).
+        return f"{_plural(phases, 'phase')} completed, " + (
             f"{_plural(changes, 'change')}." if changes else "no changes."
         )
     if job_type == "prune" and "files_pruned" in summary:

@@ -69,5 +69,9 @@ def store_row(row: Row) -> Row:
         mapped["status"] = UNKNOWN_STATUS
     progress = progress_of(row)
     mapped["progress_json"] = json.dumps(progress) if progress is not None else None
+    if progress is None and mapped["status"] in ("failed", "cancelled"):
+        # VPO writes 100 when a job ends, however it ended: without counts, a failed job
+        # would show a full bar.
+        mapped["progress_percent"] = 0.0
     mapped["params_json"] = None
     return mapped
