@@ -98,12 +98,21 @@ class VpoStore:
         return version, rows, total
 
     def _list(self, conn: sqlite3.Connection, query: ListQuery, cutoff: str | None) -> tuple[list[Row], int]:
-        where, args = _where(query, cutoff)
+        # VPO's database has no statistics (jobdash may not run ANALYZE on it), so SQLite
+        # drives a filtered query by the filter's index and sorts every match: 1.4 s for
+        # status=completed at 1M jobs. The plan is chosen here instead, from the counts.
+        where, args = _where(query, cutoff, by_status=bool(query.statuses and query.types))
+        total = int(conn.execute(f"SELECT COUNT(*) FROM jobs{where}", args).fetchone()[0])
+        if (query.statuses or query.types) and query.sort in ("created_at", "-created_at"):
+            rows_in_table = int(conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM jobs").fetchone()[0])
+            # Walking the created_at index meets the page after about (offset+limit) x
+            # rows/total rows; the filter's index costs about `total` rows and a sort.
+            if total * total > (query.offset + query.limit) * rows_in_table:
+                where, args = _where(query, cutoff, by_time=True)
         rows = conn.execute(
             f"SELECT {self._select} FROM jobs{where} ORDER BY {_ORDER_BY[query.sort]} LIMIT ? OFFSET ?",
             [*args, query.limit, query.offset],
         ).fetchall()
-        total = int(conn.execute(f"SELECT COUNT(*) FROM jobs{where}", args).fetchone()[0])
         return [store_row(dict(row)) for row in rows], total
 
     def get(self, job_id: str) -> Row | None:
@@ -171,14 +180,21 @@ class VpoStore:
     register_worker = worker_heartbeat = worker_stopped = _refuse
 
 
-def _where(query: ListQuery, cutoff: str | None) -> tuple[str, list[Any]]:
+def _where(
+    query: ListQuery, cutoff: str | None, *, by_status: bool = False, by_time: bool = False
+) -> tuple[str, list[Any]]:
+    """Given a query, return its WHERE clause and arguments. A unary ``+`` keeps SQLite
+    from using a column's index: ``by_status`` drives by the status index (statuses are the
+    selective filter a dashboard uses), ``by_time`` by created_at (for broad filters)."""
+    status_column = "+status" if by_time else "status"
+    type_column = "+job_type" if by_time or by_status else "job_type"
     clauses: list[str] = []
     args: list[Any] = []
     if query.statuses:
-        clauses.append(f"status IN ({','.join('?' * len(query.statuses))})")
+        clauses.append(f"{status_column} IN ({','.join('?' * len(query.statuses))})")
         args.extend(query.statuses)
     if query.types:
-        clauses.append(f"job_type IN ({','.join('?' * len(query.types))})")
+        clauses.append(f"{type_column} IN ({','.join('?' * len(query.types))})")
         args.extend(query.types)
     if cutoff is not None:
         clauses.append("created_at >= ?")
