@@ -260,7 +260,7 @@ def test_processes_starting_at_once_on_a_new_data_dir_all_open_it(tmp_path: Path
     """A server, a worker and a CLI started together each migrate a new database; each step
     is applied once (a step re-checks the version under the write lock), none fails."""
     script = "import sys; from jobdash.store.sqlite.store import SqliteStore; SqliteStore(sys.argv[1]).close()"
-    for round_ in range(3):
+    for round_ in range(5):
         data = tmp_path / f"data{round_}"
         data.mkdir()
         procs = [

@@ -7,12 +7,14 @@ import argparse
 import logging
 import os
 import signal
+import time
 from pathlib import Path
 
 from jobdash.cli.options import CliError, UsageError, env
 from jobdash.cli.stores import open_cli_store
 from jobdash.cli.submit import load_types
 from jobdash.model.polling import ConfigError, polling_config
+from jobdash.store.interface import JobStore, StoreUnavailable
 from jobdash.version import __version__
 from jobdash.worker.registry import RegistryError
 
@@ -101,6 +103,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_when_free(data_dir: Path, wait_s: float = 30.0) -> JobStore:
+    """Open the store for a worker, waiting out another process that holds it busy (a
+    server migrating a new database at the same moment): a worker recovers by itself."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return open_cli_store(data_dir)
+        except StoreUnavailable as error:
+            if time.monotonic() >= deadline:
+                raise
+            log.warning("store not ready (%s); retrying", error)
+            time.sleep(1.0)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run a worker until SIGTERM/SIGINT."""
     from jobdash.worker.loop import Worker
@@ -117,7 +133,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     for name, reason in sorted(types.unavailable.items()):
         if not args.types:
             log.warning("job type %s is not available here: %s", name, reason)
-    store = open_cli_store(args.data_dir)
+    store = _open_when_free(args.data_dir)
     parent = env(PARENT_PID_ENV)
     worker = Worker(
         store,

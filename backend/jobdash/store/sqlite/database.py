@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -71,6 +72,21 @@ def _unavailable(error: sqlite3.Error, conn: sqlite3.Connection | None = None) -
     return StoreUnavailable(f"job store unavailable: {reason} ({error})")
 
 
+def _retry_while_busy(step: Callable[[], Any], timeout_ms: int) -> None:
+    """Run ``step``, retrying while another process holds the lock it needs, up to the busy
+    timeout. Switching to WAL can answer SQLITE_BUSY at once, without SQLite's own busy
+    wait, when another process is opening the same new database at that moment."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorcode", 0) & 0xFF != 5 or time.monotonic() >= deadline:  # SQLITE_BUSY
+                raise
+            time.sleep(0.02)
+
+
 class Database:
     """Owns the connections to one SQLite file.
 
@@ -89,7 +105,7 @@ class Database:
         self._closed = False
         try:
             self._writer = self._connect(readonly=False)
-            self._writer.execute("PRAGMA journal_mode = WAL")
+            _retry_while_busy(lambda: self._writer.execute("PRAGMA journal_mode = WAL"), busy_timeout_ms)
             self._writer.execute("PRAGMA synchronous = NORMAL")
             migrations.migrate(self._writer)
         except BaseException as error:
