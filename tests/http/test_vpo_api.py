@@ -3,7 +3,6 @@ changes, and writes refused saying whose store it is."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +13,8 @@ import pytest
 from support.apiclient import ApiClient, assert_api_headers, running_api
 from support.cli import jobdash
 from support.contract import DETAIL_FIELDS
+from support.vpo import FIXTURE, copy_fixture
 
-FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "vpo-library"
 RUNNING_TRANSCODE = "1b6f405b-c429-4e7a-a128-9a73d3efd33e"
 TOKEN = "vpo-api-token-0123456789abcdef"
 
@@ -24,11 +23,7 @@ pytestmark = pytest.mark.skipif(not FIXTURE.is_dir(), reason=f"the VPO fixture i
 
 @pytest.fixture
 def vpo(tmp_path: Path) -> Path:
-    copy = tmp_path / "vpo"
-    shutil.copytree(FIXTURE, copy)
-    for path in [copy, *copy.rglob("*")]:
-        path.chmod(path.stat().st_mode | 0o200)
-    return copy
+    return copy_fixture(tmp_path / "vpo")
 
 
 @pytest.fixture

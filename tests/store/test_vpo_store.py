@@ -8,10 +8,8 @@ copy; the original is checked unchanged at the end of the module.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -26,24 +24,11 @@ from jobdash.model.list_query import ListQuery
 from jobdash.store.interface import ReadOnlyStore
 from jobdash.store.vpo.connection import VpoOpenError
 from jobdash.store.vpo.store import VpoStore, open_vpo
+from support.vpo import FIXTURE, copy_fixture, snapshot
 
-FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "vpo-library"
 RUNNING_TRANSCODE = "1b6f405b-c429-4e7a-a128-9a73d3efd33e"
 FIRST_SCAN = "5e500325-fede-44e3-8b72-ae92218e6fe6"
 CLI_PROCESS = "2fc96ecb-ef93-4b13-944f-f29b07143470"
-
-
-def snapshot(folder: Path) -> dict[str, tuple[str, int, int]]:
-    """Every file under ``folder``: sha256, size and mtime (ns)."""
-    return {
-        str(path.relative_to(folder)): (
-            hashlib.sha256(path.read_bytes()).hexdigest(),
-            path.stat().st_size,
-            path.stat().st_mtime_ns,
-        )
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 ORIGINAL = snapshot(FIXTURE) if FIXTURE.is_dir() else {}
@@ -59,11 +44,7 @@ def the_fixture_stays_unchanged() -> Iterator[None]:
 @pytest.fixture
 def vpo(tmp_path: Path) -> Path:
     """A writable copy of the fixture folder."""
-    copy = tmp_path / "vpo"
-    shutil.copytree(FIXTURE, copy)
-    for path in [copy, *copy.rglob("*")]:
-        path.chmod(path.stat().st_mode | 0o200)
-    return copy
+    return copy_fixture(tmp_path / "vpo")
 
 
 @pytest.fixture
