@@ -307,3 +307,28 @@ def test_a_wal_without_shm_in_a_folder_it_may_not_write_is_explained(
         open_vpo(vpo / "library.db")
     assert "has a -wal file but no -shm and its folder is not writable" in str(excinfo.value)
     assert "start VPO once" in str(excinfo.value)
+
+
+def test_a_total_is_reused_briefly_then_recounted(store: VpoStore, vpo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """VPO commits progress twice a second: a total counted less than COUNT_REUSE_S ago is
+    reused, and the data version moves once it is older, so the answer is recounted."""
+    from types import SimpleNamespace
+
+    from jobdash.store.vpo import store as store_module
+
+    clock = SimpleNamespace(now=100.0)
+    monkeypatch.setattr(store_module, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    assert store.list(ListQuery())[1] == 15
+    conn = sqlite3.connect(vpo / "library.db", isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("DELETE FROM jobs WHERE id = ?", (FIRST_SCAN,))  # VPO prunes a job
+    finally:
+        conn.close()
+    moved = store.version()
+    rows, total = store.list(ListQuery(limit=100))
+    assert len(rows) == 14 and total == 15, "the total counted a moment ago is reused"
+    assert store.version() == moved, "still young: the answer stands"
+    clock.now += store_module.COUNT_REUSE_S
+    assert store.version() != moved, "too old: the version moves, so the answer is made again"
+    assert store.list(ListQuery(limit=100))[1] == 14
