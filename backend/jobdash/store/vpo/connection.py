@@ -5,7 +5,8 @@ and a reader creates them when they are missing — which would write into VPO's
 So: while VPO has them (it is running), connections open read-only (``mode=ro``) and
 share them, as SQLite intends; while they are absent (VPO is stopped, everything is in
 the main file), connections open the file as ``immutable`` and create nothing. Each
-request looks (a ``stat``) which case holds and reopens when it changes.
+request looks (a ``stat`` of each) which case holds and reopens when it changes, or when
+the main file changed under an immutable connection (VPO ran and stopped in between).
 
 The data version, which the read cache and ETags rest on, is ``PRAGMA data_version`` of
 one kept connection (it moves whenever another connection commits), combined with a
@@ -68,9 +69,16 @@ class VpoConnection:
         self._local = threading.local()
         self._generation = 0
         self._live = self._wal_files_exist()
+        self._identity = self._file_identity()
         self._all: list[sqlite3.Connection] = []
         self._version_conn = self._connect()
         self._closed = False
+
+    def _file_identity(self) -> tuple[int, int, int]:
+        """The main file's (inode, size, mtime): an immutable connection trusts the file
+        not to change, so any change to it must reopen the connections."""
+        stat = os.stat(self.path)
+        return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
     def _wal_files_exist(self) -> bool:
         return self._wal and os.path.exists(f"{self.path}-wal")
@@ -92,12 +100,13 @@ class VpoConnection:
         """Note whether VPO started or stopped since the last look; connections of the old
         mode are replaced (each thread replaces its own at its next read)."""
         live = self._wal_files_exist()
-        if live == self._live:
+        identity = self._file_identity()
+        if live == self._live and (live or identity == self._identity):
             return
         with self._lock:
-            if live == self._live:
+            if live == self._live and (live or identity == self._identity):
                 return
-            self._live = live
+            self._live, self._identity = live, identity
             self._generation += 1
             self._drop(self._version_conn)
             self._version_conn = self._connect()
