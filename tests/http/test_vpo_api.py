@@ -21,6 +21,15 @@ TOKEN = "vpo-api-token-0123456789abcdef"
 pytestmark = pytest.mark.skipif(not FIXTURE.is_dir(), reason=f"the VPO fixture is not at {FIXTURE}")
 
 
+@pytest.fixture(autouse=True)
+def look_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store looks whether VPO started or stopped at most every 0.1 s; these tests
+    act faster than that, so it looks on every call here."""
+    from jobdash.store.vpo import connection
+
+    monkeypatch.setattr(connection, "LOOK_EVERY_S", 0.0)
+
+
 @pytest.fixture
 def vpo(tmp_path: Path) -> Path:
     return copy_fixture(tmp_path / "vpo")

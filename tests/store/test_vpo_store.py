@@ -41,6 +41,15 @@ def the_fixture_stays_unchanged() -> Iterator[None]:
     assert snapshot(FIXTURE) == ORIGINAL, "the shared VPO fixture was changed"
 
 
+@pytest.fixture(autouse=True)
+def look_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store looks whether VPO started or stopped at most every 0.1 s; these tests
+    act faster than that, so it looks on every call here."""
+    from jobdash.store.vpo import connection
+
+    monkeypatch.setattr(connection, "LOOK_EVERY_S", 0.0)
+
+
 @pytest.fixture
 def vpo(tmp_path: Path) -> Path:
     """A writable copy of the fixture folder."""

@@ -5,8 +5,9 @@ and a reader creates them when they are missing — which would write into VPO's
 So: while VPO has them (it is running), connections open read-only (``mode=ro``) and
 share them, as SQLite intends; while they are absent (VPO is stopped, everything is in
 the main file), connections open the file as ``immutable`` and create nothing. Each
-request looks (a ``stat`` of each) which case holds and reopens when it changes, or when
-the main file changed under an immutable connection (VPO ran and stopped in between).
+request looks (a ``stat`` of each, at most every :data:`LOOK_EVERY_S`) which case holds
+and reopens when it changes, or when the main file changed under an immutable connection
+(VPO ran and stopped in between).
 
 The data version, which the read cache and ETags rest on, is ``PRAGMA data_version`` of
 one kept connection (it moves whenever another connection commits), combined with a
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +30,9 @@ from jobdash.store.sqlite.database import _decode_text, _unavailable
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000  # VPO's own
+# How often to look (two stats) whether VPO started or stopped: not on every request, whose
+# whole cost on the 304 path is a few tens of microseconds.
+LOOK_EVERY_S = 0.1
 WAL_HEADER_MODE = 2  # bytes 18-19 of a SQLite header: 2 = WAL
 
 
@@ -70,6 +75,7 @@ class VpoConnection:
         self._generation = 0
         self._live = self._wal_files_exist()
         self._identity = self._file_identity()
+        self._next_look = time.monotonic() + LOOK_EVERY_S
         self._all: list[sqlite3.Connection] = []
         self._version_conn = self._connect()
         self._closed = False
@@ -99,6 +105,10 @@ class VpoConnection:
     def _refresh(self) -> None:
         """Note whether VPO started or stopped since the last look; connections of the old
         mode are replaced (each thread replaces its own at its next read)."""
+        now = time.monotonic()
+        if now < self._next_look:
+            return
+        self._next_look = now + LOOK_EVERY_S
         live = self._wal_files_exist()
         identity = self._file_identity()
         if live == self._live and (live or identity == self._identity):
