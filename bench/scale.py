@@ -69,6 +69,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (  # noqa: E402 (after the path set-up)
     HOST,
+    NOISE_MAX,
+    TRIES,
     Client,
     LoadSettings,
     Meter,
@@ -83,10 +85,12 @@ from harness import (  # noqa: E402 (after the path set-up)
     free_port,
     load,
     log_lines,
+    measure,
     memory_kib,
     metered,
     newest_ids,
     percentile,
+    say,
     seed,
     server,
     write_log,
@@ -135,8 +139,6 @@ QUICK = Sizes((1_000, 10_000, 50_000), 10_000, 10_000, 300_000, 2, 40, 200, 15)
 
 # A measurement during which other processes used more of the machine's CPU than this is
 # taken again (up to TRIES in all) and the quietest attempt is reported.
-NOISE_MAX = 0.10
-TRIES = 3
 COLD_LOGS = TRIES  # never-indexed copies of the big log, one per attempt
 ALTERNATIONS = 3  # /api/jobs alone, then with log polls in parallel, this many times
 
@@ -200,29 +202,8 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
 def loadavg() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
-
-
-def measure(what: Callable[[int], T], tries: int = TRIES) -> tuple[T, Meter]:
-    """Run ``what(attempt)`` under a CPU meter, again while other processes were busy;
-    return the quietest attempt's value and its meter."""
-    best: tuple[T, Meter] | None = None
-    for attempt in range(tries):
-        with metered() as meter:
-            value = what(attempt)
-        if best is None or meter.others < best[1].others:
-            best = (value, meter)
-        if meter.others <= NOISE_MAX:
-            break
-        if attempt + 1 < tries:
-            say(f"  other processes used {meter.describe()} of the CPUs meanwhile: measuring again")
-    assert best is not None
-    return best
 
 
 @dataclass

@@ -71,6 +71,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (  # noqa: E402 (after the path set-up)
     HOST,
+    NOISE_MAX,
+    TRIES,
     Client,
     LoadSettings,
     Meter,
@@ -83,10 +85,11 @@ from harness import (  # noqa: E402 (after the path set-up)
     free_port,
     http_get,
     load,
+    measure,
     memory_kib,
-    metered,
     newest_ids,
     percentile,
+    say,
     seed,
     server,
 )
@@ -95,12 +98,10 @@ from jobdash.store.sqlite.store import SqliteStore  # noqa: E402
 from jobdash.store.vpo.store import VpoStore, open_vpo  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
-FIXTURE = Path("/work/shared/fixtures/vpo-library/library.db")
+FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "vpo-library" / "library.db"
 FIXTURE_JOBS = 15  # the jobs VPO's own code wrote into the fixture
 
 WITHIN = 1.5  # the issue's target: VPO within 1.5x of the native store
-NOISE_MAX = 0.10  # bench/scale.py's rule: measure again above this share of others' CPU
-TRIES = 3
 WRITER_INTERVAL_S = 0.5
 
 
@@ -400,27 +401,6 @@ def list_cases(port: int, total: int) -> dict[str, tuple[str, str, dict[str, str
 
 
 # ---------------------------------------------------------------- measuring
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def measure(what: Callable[[int], T], tries: int = TRIES) -> tuple[T, Meter]:
-    """Run ``what(attempt)`` under a CPU meter, again while other processes were busy;
-    return the quietest attempt's value and its meter (bench/scale.py's rule)."""
-    best: tuple[T, Meter] | None = None
-    for attempt in range(tries):
-        with metered() as meter:
-            value = what(attempt)
-        if best is None or meter.others < best[1].others:
-            best = (value, meter)
-        if meter.others <= NOISE_MAX:
-            break
-        if attempt + 1 < tries:
-            say(f"  other processes used {meter.describe()} of the CPUs meanwhile: measuring again")
-    assert best is not None
-    return best
 
 
 @dataclass
