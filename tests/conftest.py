@@ -2,18 +2,83 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jobdash.store.sqlite.store import SqliteStore
+from jobdash.store.factory import open_store
+
+# --- stores -------------------------------------------------------------------------------
+
+#: The writable stores every store, API, worker and CLI test runs against.
+STORE_KINDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    """One private PostgreSQL server for the whole test session (skips, saying why, where
+    PostgreSQL is not installed)."""
+    from support.postgres import ClusterUnavailable, PrivateCluster
+
+    root = Path(tempfile.mkdtemp(prefix="jobdash-pg-"))
+    try:
+        cluster = PrivateCluster(root).start()
+    except ClusterUnavailable as error:
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.skip(f"PostgreSQL store not tested: {error}")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    """A SqliteStore in an empty data directory (tmp_path), closed afterwards."""
+def database_url(pg_cluster: Any) -> Iterator[str]:
+    """The URL of a new database with jobdash's schema, dropped afterwards."""
+    url = pg_cluster.new_database()
+    yield url
+    pg_cluster.drop_database(url)
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Which store a test runs against: each test that uses it runs once per kind."""
+    return str(request.param)
+
+
+@pytest.fixture
+def store_url(store_kind: str, request: pytest.FixtureRequest) -> str | None:
+    """The ``--database`` URL of this test's store: None for SQLite (the data dir)."""
+    if store_kind == "sqlite":
+        return None
+    return str(request.getfixturevalue("database_url"))
+
+
+@pytest.fixture
+def store(store_url: str | None, tmp_path: Path) -> Iterator[Any]:
+    """A writable store, empty: SQLite in tmp_path, or a new PostgreSQL database."""
+    job_store = open_store(tmp_path, database_url=store_url)
+    yield job_store
+    job_store.close()
+
+
+@pytest.fixture
+def file_logs(store_kind: str) -> None:
+    """For a test about log files: skipped (saying why) on PostgreSQL, where a job's log
+    is rows in the database."""
+    if store_kind != "sqlite":
+        pytest.skip("job logs are rows in the database on the PostgreSQL store, not files")
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Any]:
+    """A SqliteStore in an empty data directory, for what only the SQLite store has."""
+    from jobdash.store.sqlite.store import SqliteStore
+
     job_store = SqliteStore(tmp_path)
     yield job_store
     job_store.close()

@@ -29,7 +29,6 @@ from jobdash.model.items import summary_text
 from jobdash.model.list_query import LIMIT_DEFAULT, LIMIT_MAX, LIST_PARAMS, OFFSET_MAX, SINCE_WINDOWS, SORTS
 from jobdash.model.polling import PollingConfig
 from jobdash.model.states import JOB_TYPES, STATUSES, TERMINAL_STATUSES
-from jobdash.store.log_writer import JobLog
 from jobdash.store.sqlite.store import DB_FILENAME
 from jobdash.util.timestamps import to_iso
 from support.apiclient import (
@@ -57,8 +56,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def app(data_dir: Path) -> Any:
-    application = make_app(data_dir)
+def app(data_dir: Path, store_url: str | None) -> Any:
+    application = make_app(data_dir, database_url=store_url)
     yield application
     application.state.store.close()
 
@@ -113,7 +112,7 @@ def seed_jobs(store: Any, data_dir: Path, count: int = 30) -> list[Seeded]:
             columns["progress_json"] = json.dumps({"processed": 10, "total": 10, "unit": "files"})
         updates.append((job["id"], columns))
         seeded.append(Seeded(job["id"], job_type, status, priority, columns["created_at"], age))
-    with other_writer(data_dir) as conn:
+    with other_writer(store) as conn:
         for job_id, columns in updates:
             assignments = ", ".join(f"{name} = ?" for name in columns)
             conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*columns.values(), job_id])
@@ -151,7 +150,7 @@ def error_of(response: Any, status: int) -> str:
 def job_with_log(store: Any, lines: int = 5, **create: Any) -> dict[str, Any]:
     """Create a job and give it a log with ``lines`` lines ("line 0" ...)."""
     job = store.create("/media/logged", "scan", **create)
-    log = JobLog(store.log_path(job))
+    log = store.open_log(job)
     for index in range(lines):
         log.write(f"line {index}")
     log.close()
@@ -455,7 +454,7 @@ def test_detail_of_a_completed_job_has_every_field(api: ApiClient, store: Any) -
     claimed = store.claim(os.getpid(), ("scan",))
     assert claimed is not None and claimed["id"] == job["id"]
     assert store.progress(job["id"], 25, 100)
-    log = JobLog(store.log_path(job))
+    log = store.open_log(job)
     log.write("found 100 media files")
     log.close()
     summary = {
@@ -552,11 +551,11 @@ def test_detail_generic_summary_text(api: ApiClient, store: Any) -> None:
     assert item["summary_raw"] == {"items": 3, "note": "ok", "nested": {"a": 1}}
 
 
-def test_rows_from_another_writer_are_read(api: ApiClient, data_dir: Path) -> None:
+def test_rows_from_another_writer_are_read(api: ApiClient, store: Any) -> None:
     """Rows the orchestrator wrote (``+00:00`` offsets, odd JSON) are listed and shown."""
     job_id = "5d0b1b5e-0000-4000-8000-000000000001"
     insert_row(
-        data_dir,
+        store,
         {
             "id": job_id,
             "file_path": "/srv/media",
@@ -589,7 +588,7 @@ def test_detail_survives_non_finite_numbers_in_stored_json(api: ApiClient, store
     """
     job = store.create("/media/nan", "scan")
     set_columns(
-        data_dir,
+        store,
         job["id"],
         status="completed",
         summary_json='{"files_found": 1, "elapsed_seconds": NaN, "ratio": Infinity}',
@@ -712,7 +711,7 @@ def test_logs_offset_returns_only_new_lines_after_a_tail_load(api: ApiClient, st
     held = first["offset"] + len(first["lines"])
     assert held == 40
     assert get_ok(api, f"/api/jobs/{job['id']}/logs?offset={held}")["lines"] == []
-    log = JobLog(store.log_path(job))
+    log = store.open_log(job)
     for index in range(40, 43):
         log.write(f"line {index}")
     log.close()
@@ -734,7 +733,7 @@ def test_logs_page_through_everything(api: ApiClient, store: Any) -> None:
     assert [message_of(line) for line in got] == [f"line {i}" for i in range(95)]
 
 
-def test_logs_half_written_line_and_bad_bytes(api: ApiClient, store: Any) -> None:
+def test_logs_half_written_line_and_bad_bytes(api: ApiClient, store: Any, file_logs: None) -> None:
     job = store.create("/media/x", "scan")
     path = store.log_path(job)
     path.write_bytes(b"first \xff\xfe line\nsecond line\nthird, still being writ")
@@ -753,11 +752,10 @@ def test_logs_of_a_job_without_a_log(api: ApiClient, store: Any) -> None:
         "has_more": False,
     }
     assert get_ok(api, f"/api/jobs/{job['id']}/logs?offset=7")["offset"] == 7
-    store.log_path(job).write_bytes(b"")
     assert get_ok(api, f"/api/jobs/{job['id']}")["has_logs"] is False
 
 
-def test_logs_at_a_stored_log_path(api: ApiClient, data_dir: Path, tmp_path: Path) -> None:
+def test_logs_at_a_stored_log_path(api: ApiClient, store: Any, data_dir: Path, tmp_path: Path, file_logs: None) -> None:
     """``log_path`` may be relative to the data directory or absolute."""
     (data_dir / "elsewhere").mkdir()
     (data_dir / "elsewhere" / "relative.log").write_text("relative 1\nrelative 2\n")
@@ -768,7 +766,7 @@ def test_logs_at_a_stored_log_path(api: ApiClient, data_dir: Path, tmp_path: Pat
         ("5d0b1b5e-0000-4000-8000-0000000000a2", str(absolute), ["absolute 1"]),
     ]:
         insert_row(
-            data_dir,
+            store,
             {
                 "id": job_id,
                 "file_path": "/m",
@@ -962,8 +960,8 @@ def test_shared_response_contract(world: dict[str, Any], case: str, method: str,
         assert fresh.status_code == 200 and fresh.json() == body, header
 
 
-def test_etags_change_with_the_data_and_only_then(data_dir: Path) -> None:
-    with running_api(data_dir) as (app, api):
+def test_etags_change_with_the_data_and_only_then(data_dir: Path, store_url: str | None) -> None:
+    with running_api(data_dir, database_url=store_url) as (app, api):
         store = app.state.store
         job = store.create("/media/a", "scan")
         store.claim(99, ("scan",))
@@ -993,7 +991,7 @@ def test_etags_change_with_the_data_and_only_then(data_dir: Path) -> None:
         stale = api.get(urls["detail"], headers={"If-None-Match": start["detail"]})
         assert stale.status_code == 200 and stale.json()["progress_percent"] == 10.0
 
-        log = JobLog(store.log_path(job))
+        log = store.open_log(job)
         log.write("hello")
         after_log = tags()
         assert changed(after_progress, after_log) == {"detail", "logs"}  # has_logs, the line
@@ -1013,11 +1011,14 @@ def test_etags_change_with_the_data_and_only_then(data_dir: Path) -> None:
         assert changed(after_cancel, tags()) == {"list"}
 
 
-def test_etags_are_the_same_from_every_api_instance(data_dir: Path) -> None:
-    """Several API replicas on one store answer the same ETag for the same data."""
-    with running_api(data_dir) as (app, first):
+def test_etags_are_the_same_from_every_api_instance(data_dir: Path, tmp_path: Path, store_url: str | None) -> None:
+    """Several API replicas on one store answer the same ETag for the same data (on
+    PostgreSQL, replicas with data directories of their own)."""
+    with running_api(data_dir, database_url=store_url) as (app, first):
         job = job_with_log(app.state.store, 3)
-        with running_api(data_dir) as (_, second):
+        elsewhere = data_dir if store_url is None else tmp_path / "replica"
+        elsewhere.mkdir(exist_ok=True)
+        with running_api(elsewhere, database_url=store_url) as (_, second):
             for url in ("/api/jobs", f"/api/jobs/{job['id']}", f"/api/jobs/{job['id']}/logs", "/api/config/polling"):
                 assert first.get(url).headers["etag"] == second.get(url).headers["etag"], url
 

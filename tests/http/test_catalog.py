@@ -16,8 +16,8 @@ STALE_AFTER = 30.0
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Any, ApiClient]]:
-    with running_api(tmp_path, stale_after=STALE_AFTER) as pair:
+def served(tmp_path: Path, store_url: str | None) -> Iterator[tuple[Any, ApiClient]]:
+    with running_api(tmp_path, stale_after=STALE_AFTER, database_url=store_url) as pair:
         yield pair
 
 
@@ -64,7 +64,7 @@ def test_workers_alive_then_running_then_gone(served: tuple[Any, ApiClient], tmp
     assert (by_id[first]["host"], by_id[first]["pid"], by_id[first]["types"]) == ("nas", 7, ["scan"])
     assert by_id[second]["current_job"] is None and by_id[second]["stopped_at"] is None
     store.worker_stopped(second)
-    with other_writer(tmp_path) as conn:  # first's heartbeat ages past --stale-after
+    with other_writer(store) as conn:  # first's heartbeat ages past --stale-after
         conn.execute("UPDATE workers SET heartbeat_at = '2020-01-01T00:00:00.000Z' WHERE id = ?", (first,))
     body = api.get("/api/workers").json()
     assert body["alive"] == 0

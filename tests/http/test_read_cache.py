@@ -160,7 +160,7 @@ def test_answers_through_the_cache_equal_answers_computed_afresh(tmp_path: Path)
             elif action == "cancel":
                 store.cancel(rng.choice(ids))
             else:
-                with other_writer(store.data_dir) as conn:
+                with other_writer(store) as conn:
                     conn.execute("UPDATE jobs SET priority = ? WHERE id = ?", (step, rng.choice(ids)))
             for query in queries:
                 params = {"sort": query.sort, "limit": query.limit, "offset": query.offset}

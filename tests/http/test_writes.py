@@ -27,10 +27,10 @@ def media(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Any, ApiClient]]:
+def served(tmp_path: Path, store_url: str | None) -> Iterator[tuple[Any, ApiClient]]:
     data = tmp_path / "data"
     data.mkdir()
-    with running_api(data, api_tokens=(TOKEN,)) as pair:
+    with running_api(data, api_tokens=(TOKEN,), database_url=store_url) as pair:
         yield pair
 
 

@@ -34,11 +34,11 @@ class RecordingStore(SqliteStore):
         self.reports: list[tuple[int, int]] = []
         self.cancel_at: int | None = None
 
-    def progress(self, job_id: str, processed: int, total: int, unit: str = "files") -> bool:
+    def progress(self, job_id: str, processed: int, total: int, unit: str = "files", **kwargs: Any) -> bool:
         self.reports.append((processed, total))
         if processed == self.cancel_at:
             self.cancel(job_id)  # the operator cancels while the scan runs
-        return super().progress(job_id, processed, total, unit)
+        return super().progress(job_id, processed, total, unit, **kwargs)
 
 
 @pytest.fixture

@@ -42,9 +42,9 @@ class RecordingStore(SqliteStore):
         super().__init__(data_dir)
         self.reports: list[tuple[int, int, str]] = []
 
-    def progress(self, job_id: str, processed: int, total: int, unit: str = "files") -> bool:
+    def progress(self, job_id: str, processed: int, total: int, unit: str = "files", **kwargs: Any) -> bool:
         self.reports.append((processed, total, unit))
-        return super().progress(job_id, processed, total, unit)
+        return super().progress(job_id, processed, total, unit, **kwargs)
 
 
 @pytest.fixture

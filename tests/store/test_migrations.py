@@ -44,7 +44,8 @@ JOB_COLUMNS = [
     "error_message",
     "summary_json",
     "log_path",
-    "params_json",  # added by migration 4, hence last
+    "params_json",  # added by migration 4
+    "worker_id",  # added by migration 5
 ]
 
 

@@ -173,7 +173,7 @@ def listing(store: SqliteStore) -> dict[str, str]:
     ids: dict[str, str] = {}
     for name, (job_type, status, priority, created) in spec.items():
         job = store.create(f"/media/{name}", job_type, priority=priority)
-        set_columns(store.data_dir, job["id"], status=status, created_at=created)
+        set_columns(store, job["id"], status=status, created_at=created)
         ids[name] = job["id"]
     return ids
 
@@ -278,7 +278,7 @@ def test_list_limit_and_offset(
 
 def test_list_counts_rows_written_by_another_process(store: SqliteStore, listing: dict[str, str]) -> None:
     """A row inserted by another connection is listed and counted."""
-    with other_writer(store.data_dir) as conn:
+    with other_writer(store) as conn:
         conn.execute(
             "INSERT INTO jobs (id, file_path, job_type, status, created_at) VALUES (?, '/x', 'prune', 'queued', ?)",
             (str(uuid.uuid4()), plus(ago(minutes=1))),
@@ -296,7 +296,7 @@ def test_since_uses_the_current_time_by_default(store: SqliteStore) -> None:
     """Without `now`, since counts back from the real clock."""
     recent = store.create("/recent", "scan")
     old = store.create("/old", "scan")
-    set_columns(store.data_dir, old["id"], created_at=z(datetime.now(UTC) - timedelta(days=2)))
+    set_columns(store, old["id"], created_at=z(datetime.now(UTC) - timedelta(days=2)))
     rows, total = store.list(ListQuery(since="24h"))
     assert [r["id"] for r in rows] == [recent["id"]] and total == 1
 
@@ -315,7 +315,7 @@ def test_since_compares_instants_at_the_window_edge(store: SqliteStore) -> None:
     ids = {}
     for name, created in cases.items():
         job = store.create(f"/{name}", "scan")
-        set_columns(store.data_dir, job["id"], created_at=created)
+        set_columns(store, job["id"], created_at=created)
         ids[job["id"]] = name
         assert (parse_iso(created) >= edge) == name.startswith("in_")  # type: ignore[operator]
     rows, total = store.list(ListQuery(since="24h"), now=now)
@@ -327,8 +327,8 @@ def test_created_at_sort_orders_instants_across_timestamp_styles(store: SqliteSt
     """Sorting by created_at follows time even when styles (whole seconds with Z, millis) mix."""
     first = store.create("/first", "scan")
     second = store.create("/second", "scan")
-    set_columns(store.data_dir, first["id"], created_at="2026-03-09T12:00:00Z")
-    set_columns(store.data_dir, second["id"], created_at="2026-03-09T12:00:00.300Z")
+    set_columns(store, first["id"], created_at="2026-03-09T12:00:00Z")
+    set_columns(store, second["id"], created_at="2026-03-09T12:00:00.300Z")
     rows, _ = store.list(ListQuery(sort="created_at"), now=NOW)
     assert [r["file_path"] for r in rows] == ["/first", "/second"]
 
@@ -341,7 +341,7 @@ def test_claim_order_is_priority_then_age(store: SqliteStore) -> None:
     spec = [("p100_old", 100, 50), ("p5_new", 5, 1), ("p100_new", 100, 10), ("p5_old", 5, 30), ("p0", 0, 0)]
     for name, priority, minutes in spec:
         job = store.create(f"/{name}", "scan", priority=priority)
-        set_columns(store.data_dir, job["id"], created_at=z(ago(minutes=minutes)))
+        set_columns(store, job["id"], created_at=z(ago(minutes=minutes)))
     claimed = []
     while (job := store.claim(PID, ("scan",))) is not None:
         claimed.append(job["file_path"])
@@ -374,7 +374,7 @@ def test_claim_skips_non_queued_jobs(store: SqliteStore) -> None:
     """Running and finished jobs are never claimed; an empty queue gives None."""
     for status in ("running", "completed", "failed", "cancelled"):
         job = store.create(f"/{status}", "scan")
-        set_columns(store.data_dir, job["id"], status=status)
+        set_columns(store, job["id"], status=status)
     assert store.claim(PID, ("scan",)) is None
 
 
@@ -388,9 +388,9 @@ CLAIMER = textwrap.dedent(
     """
     import json, os, sys
     from pathlib import Path
-    from jobdash.store.sqlite.store import SqliteStore
+    from jobdash.store.factory import open_store
 
-    store = SqliteStore(Path(sys.argv[1]))
+    store = open_store(Path(sys.argv[1]), database_url=sys.argv[2] or None)
     print("ready", flush=True)
     sys.stdin.readline()
     claimed = []
@@ -402,12 +402,14 @@ CLAIMER = textwrap.dedent(
 )
 
 
-def test_two_worker_processes_never_claim_the_same_job(store: SqliteStore, tmp_path: Path) -> None:
+def test_two_worker_processes_never_claim_the_same_job(
+    store: SqliteStore, store_url: str | None, tmp_path: Path
+) -> None:
     """Two processes claiming concurrently from 200 jobs claim each job exactly once."""
     expected = {store.create(f"/m/{i}", "scan")["id"] for i in range(200)}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CLAIMER, str(tmp_path)],
+            [sys.executable, "-c", CLAIMER, str(tmp_path), store_url or ""],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -455,7 +457,7 @@ def running(store: SqliteStore) -> dict[str, Any]:
 
 def test_heartbeat_refreshes_a_running_job(store: SqliteStore, running: dict[str, Any]) -> None:
     """heartbeat() stores a fresh worker_heartbeat."""
-    set_columns(store.data_dir, running["id"], worker_heartbeat="2000-01-01T00:00:00.000Z")
+    set_columns(store, running["id"], worker_heartbeat="2000-01-01T00:00:00.000Z")
     before = datetime.now(UTC) - timedelta(seconds=1)
     assert store.heartbeat(running["id"]) is True
     beat = parse_iso(store.get(running["id"])["worker_heartbeat"])  # type: ignore[index]
@@ -490,7 +492,7 @@ def test_progress_with_zero_total_is_zero_percent(store: SqliteStore, running: d
 
 def test_progress_also_heartbeats(store: SqliteStore, running: dict[str, Any]) -> None:
     """A progress write refreshes worker_heartbeat too."""
-    set_columns(store.data_dir, running["id"], worker_heartbeat="2000-01-01T00:00:00.000Z")
+    set_columns(store, running["id"], worker_heartbeat="2000-01-01T00:00:00.000Z")
     store.progress(running["id"], 1, 2)
     assert store.get(running["id"])["worker_heartbeat"] != "2000-01-01T00:00:00.000Z"  # type: ignore[index]
 
@@ -630,9 +632,9 @@ def test_recover_stale_fails_only_abandoned_running_jobs(store: SqliteStore) -> 
     queued = store.create("/queued", "scan", priority=2)
     store.claim(PID, ("scan",))
     store.claim(PID + 1, ("scan",))
-    set_columns(store.data_dir, queued["id"], created_at=z(ago(days=30)))
-    set_columns(store.data_dir, stale["id"], worker_heartbeat=z(ago(seconds=61)), worker_pid=PID)
-    set_columns(store.data_dir, fresh["id"], worker_heartbeat=z(ago(seconds=59)), worker_pid=PID + 1)
+    set_columns(store, queued["id"], created_at=z(ago(days=30)))
+    set_columns(store, stale["id"], worker_heartbeat=z(ago(seconds=61)), worker_pid=PID)
+    set_columns(store, fresh["id"], worker_heartbeat=z(ago(seconds=59)), worker_pid=PID + 1)
     fresh_before = store.get(fresh["id"])
     queued_before = store.get(queued["id"])
 
@@ -658,8 +660,8 @@ def test_recover_stale_reads_offset_heartbeats_and_falls_back_to_start(store: Sq
     no_beat = store.create("/no-beat", "scan")
     store.claim(PID, ("scan",))
     store.claim(PID, ("scan",))
-    set_columns(store.data_dir, offset["id"], worker_heartbeat=plus(ago(minutes=5)))
-    set_columns(store.data_dir, no_beat["id"], worker_heartbeat=None, started_at=plus(ago(minutes=5)))
+    set_columns(store, offset["id"], worker_heartbeat=plus(ago(minutes=5)))
+    set_columns(store, no_beat["id"], worker_heartbeat=None, started_at=plus(ago(minutes=5)))
     recovered = store.recover_stale(60, now=NOW)
     assert {job["id"] for job in recovered} == {offset["id"], no_beat["id"]}
     assert "last heartbeat never" in store.get(no_beat["id"])["error_message"]  # type: ignore[index]
@@ -668,46 +670,46 @@ def test_recover_stale_reads_offset_heartbeats_and_falls_back_to_start(store: Sq
 def test_recover_stale_uses_the_real_clock_by_default(store: SqliteStore, running: dict[str, Any]) -> None:
     """A job that just heartbeat is not stale; one silent for longer than the threshold is."""
     assert store.recover_stale(10) == []
-    set_columns(store.data_dir, running["id"], worker_heartbeat=z(datetime.now(UTC) - timedelta(seconds=30)))
+    set_columns(store, running["id"], worker_heartbeat=z(datetime.now(UTC) - timedelta(seconds=30)))
     assert [job["id"] for job in store.recover_stale(10)] == [running["id"]]
 
 
 # --- log_path ---------------------------------------------------------------------------------
 
 
-def test_log_path_default_is_in_the_logs_dir(store: SqliteStore) -> None:
+def test_log_path_default_is_in_the_logs_dir(sqlite_store: SqliteStore) -> None:
     """With no stored log_path the log is <data dir>/logs/<id>.log."""
-    job = store.create("/m", "scan")
-    assert store.log_path(job) == store.data_dir / "logs" / f"{job['id']}.log"
-    assert store.log_path({**job, "log_path": ""}) == store.data_dir / "logs" / f"{job['id']}.log"
+    job = sqlite_store.create("/m", "scan")
+    assert sqlite_store.log_path(job) == sqlite_store.data_dir / "logs" / f"{job['id']}.log"
+    assert sqlite_store.log_path({**job, "log_path": ""}) == sqlite_store.data_dir / "logs" / f"{job['id']}.log"
 
 
-def test_log_path_relative_is_under_the_data_dir(store: SqliteStore) -> None:
+def test_log_path_relative_is_under_the_data_dir(sqlite_store: SqliteStore) -> None:
     """A relative stored log_path is relative to the data directory."""
-    job = store.create("/m", "scan")
-    set_columns(store.data_dir, job["id"], log_path="custom/job.log")
-    assert store.log_path(store.get(job["id"])) == store.data_dir / "custom" / "job.log"  # type: ignore[arg-type]
+    job = sqlite_store.create("/m", "scan")
+    set_columns(sqlite_store, job["id"], log_path="custom/job.log")
+    assert sqlite_store.log_path(sqlite_store.get(job["id"])) == sqlite_store.data_dir / "custom" / "job.log"  # type: ignore[arg-type]
 
 
-def test_log_path_absolute_is_kept(store: SqliteStore, tmp_path: Path) -> None:
+def test_log_path_absolute_is_kept(sqlite_store: SqliteStore, tmp_path: Path) -> None:
     """An absolute stored log_path is used as is."""
-    job = store.create("/m", "scan")
+    job = sqlite_store.create("/m", "scan")
     target = tmp_path / "elsewhere" / "x.log"
-    set_columns(store.data_dir, job["id"], log_path=str(target))
-    assert store.log_path(store.get(job["id"])) == target  # type: ignore[arg-type]
+    set_columns(sqlite_store, job["id"], log_path=str(target))
+    assert sqlite_store.log_path(sqlite_store.get(job["id"])) == target  # type: ignore[arg-type]
 
 
-def test_log_path_default_refuses_a_non_uuid_id(store: SqliteStore) -> None:
+def test_log_path_default_refuses_a_non_uuid_id(sqlite_store: SqliteStore) -> None:
     """A non-UUID id never becomes a file name under logs/."""
     with pytest.raises(ValueError, match="not a UUID"):
-        store.log_path({"id": "../../etc/passwd", "log_path": None})
+        sqlite_store.log_path({"id": "../../etc/passwd", "log_path": None})
 
 
 # --- version ----------------------------------------------------------------------------------
 
 
 def test_version_moves_on_every_store_write(store: SqliteStore) -> None:
-    """create, claim, heartbeat, progress, finish, cancel and release each move the counter."""
+    """create, claim, progress, finish, cancel and release each move the counter."""
     seen = [store.version()]
 
     def moved() -> None:
@@ -717,8 +719,6 @@ def test_version_moves_on_every_store_write(store: SqliteStore) -> None:
     job = store.create("/a", "scan")
     moved()
     store.claim(PID, ("scan",))
-    moved()
-    store.heartbeat(job["id"])
     moved()
     store.progress(job["id"], 1, 2)
     moved()
@@ -734,22 +734,33 @@ def test_version_moves_on_every_store_write(store: SqliteStore) -> None:
     moved()
 
 
+def test_a_heartbeat_leaves_the_version_alone(store: SqliteStore) -> None:
+    """A heartbeat changes nothing any reader is shown: kept answers stay valid."""
+    job = store.create("/a", "scan")
+    store.claim(PID, ("scan",))
+    before = store.version()
+    assert store.heartbeat(job["id"])
+    assert store.version() == before
+    assert store.progress(job["id"], 1, 2)
+    assert store.version() > before
+
+
 def test_version_moves_for_writes_by_another_connection(store: SqliteStore) -> None:
     """Rows inserted, updated or deleted by another process move the counter too."""
     start = store.version()
     job_id = str(uuid.uuid4())
-    with other_writer(store.data_dir) as conn:
+    with other_writer(store) as conn:
         conn.execute(
             "INSERT INTO jobs (id, file_path, job_type, created_at) VALUES (?, '/x', 'scan', ?)",
             (job_id, z(NOW)),
         )
     after_insert = store.version()
     assert after_insert > start
-    with other_writer(store.data_dir) as conn:
+    with other_writer(store) as conn:
         conn.execute("UPDATE jobs SET status = 'failed' WHERE id = ?", (job_id,))
     after_update = store.version()
     assert after_update > after_insert
-    with other_writer(store.data_dir) as conn:
+    with other_writer(store) as conn:
         conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
     assert store.version() > after_update
 
@@ -774,7 +785,7 @@ def test_ids_with_prefix(store: SqliteStore) -> None:
     for first in "0a0f":
         job = store.create("/m", "scan")
         new_id = first + job["id"][1:]
-        set_columns(store.data_dir, job["id"], id=new_id)
+        set_columns(store, job["id"], id=new_id)
         ids.append(new_id)
     a_id, f_id = ids[1], ids[3]
     assert store.ids_with_prefix(a_id[:8]) == [a_id]
@@ -790,7 +801,7 @@ def test_ids_with_prefix(store: SqliteStore) -> None:
 def test_data_written_by_other_processes_is_as_real(store: SqliteStore) -> None:
     """A job created by another process can be read, claimed and finished through the store."""
     job_id = str(uuid.uuid4())
-    with other_writer(store.data_dir) as conn:
+    with other_writer(store) as conn:
         conn.execute(
             "INSERT INTO jobs (id, file_path, job_type, created_at, priority) VALUES (?, '/o', 'scan', ?, 0)",
             (job_id, plus(NOW)),
@@ -814,7 +825,7 @@ def test_totals_match_the_table_after_any_mix_of_writes(store: SqliteStore) -> N
         pass
     for job_id in ids[:30]:
         store.cancel(job_id)
-    with other_writer(store.data_dir) as conn:
+    with other_writer(store) as conn:
         for job_id in ids[30:60]:
             conn.execute(
                 "UPDATE jobs SET status = ?, job_type = ? WHERE id = ?",
@@ -825,7 +836,7 @@ def test_totals_match_the_table_after_any_mix_of_writes(store: SqliteStore) -> N
             "INSERT INTO jobs (id, file_path, job_type, status, created_at)"
             " VALUES ('0b7e2b5e-8f4f-4d3c-9a51-2f1f5b8f0c11', '/x', 'prune', 'failed', '2026-01-01T00:00:00Z')"
         )
-    with other_writer(store.data_dir) as conn:
+    with other_writer(store) as conn:
         actual = dict(
             ((s, t), n) for s, t, n in conn.execute("SELECT status, job_type, COUNT(*) FROM jobs GROUP BY 1, 2")
         )

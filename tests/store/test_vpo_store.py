@@ -127,6 +127,7 @@ def test_every_write_is_refused(store: VpoStore) -> None:
         lambda: store.claim(1, ("scan",)),
         lambda: store.register_worker("h", 1, ("scan",)),
         lambda: store.finish(RUNNING_TRANSCODE, "failed"),
+        lambda: store.prune(86400.0),
     ):
         with pytest.raises(ReadOnlyStore, match="VPO library database read-only"):
             call()

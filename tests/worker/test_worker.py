@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -22,12 +21,12 @@ import pytest
 from jobdash.jobs.sample_library import make_library
 from jobdash.model.staleness import recovery_interval
 from jobdash.store.interface import StoreUnavailable
-from jobdash.store.log_reader import read_log
-from jobdash.store.sqlite.store import DB_FILENAME, SqliteStore
+from jobdash.store.sqlite.store import SqliteStore
 from jobdash.util.timestamps import parse_iso, to_iso
 from jobdash.worker import loop as worker_module
 from jobdash.worker.context import JobContext, JobFailed
 from jobdash.worker.loop import Worker
+from support.sqlhelpers import set_columns
 
 T = TypeVar("T")
 Handler = Callable[[JobContext], dict[str, Any]]
@@ -66,16 +65,6 @@ def running_worker(worker: Worker) -> Iterator[threading.Thread]:
         assert not thread.is_alive(), "worker did not stop"
 
 
-def set_columns(store: SqliteStore, job_id: str, **values: Any) -> None:
-    """Set columns of one job with a separate sqlite3 connection."""
-    conn = sqlite3.connect(store.data_dir / DB_FILENAME, isolation_level=None, timeout=5)
-    try:
-        assignments = ", ".join(f"{name} = ?" for name in values)
-        conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*values.values(), job_id])
-    finally:
-        conn.close()
-
-
 def status_of(store: SqliteStore, job_id: str) -> str:
     """Return a job's status."""
     row = store.get(job_id)
@@ -87,7 +76,7 @@ def log_text(store: SqliteStore, job_id: str) -> str:
     """Return a job's whole log."""
     row = store.get(job_id)
     assert row is not None
-    return "\n".join(read_log(store.log_path(row), 0, 10_000).lines)
+    return "\n".join(store.read_log(row, 0, 10_000).lines)
 
 
 def long_handler(started: threading.Event, *, force: bool = False) -> Handler:
@@ -351,11 +340,11 @@ def test_run_survives_an_unavailable_store(store: SqliteStore, monkeypatch: pyte
     real_claim = store.claim
     failures = []
 
-    def flaky_claim(pid: int, types: tuple[str, ...]) -> dict[str, Any] | None:
+    def flaky_claim(pid: int, types: tuple[str, ...], **kwargs: Any) -> dict[str, Any] | None:
         if len(failures) < 2:
             failures.append(1)
             raise StoreUnavailable("job store unavailable: the database is busy")
-        return real_claim(pid, types)
+        return real_claim(pid, types, **kwargs)
 
     monkeypatch.setattr(store, "claim", flaky_claim)
     job = store.create("/m", "scan")
@@ -383,8 +372,9 @@ def test_outcome_is_retried_while_the_store_is_unavailable(store: SqliteStore, m
     assert status_of(store, job["id"]) == "completed"
 
 
-def test_a_job_whose_log_cannot_be_written_still_ends(store: SqliteStore) -> None:
+def test_a_job_whose_log_cannot_be_written_still_ends(sqlite_store: SqliteStore) -> None:
     """A log that cannot be written (here its path is a directory) must not kill the worker or strand the job."""
+    store = sqlite_store
     blocked = store.create("/blocked", "scan", priority=0)
     after = store.create("/after", "scan", priority=1)
     (store.data_dir / "not-a-file").mkdir()
@@ -449,7 +439,7 @@ KILLABLE_WORKER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from jobdash.store.sqlite.store import SqliteStore
+    from jobdash.store.factory import open_store
     from jobdash.worker.loop import Worker
 
     def long_job(ctx):
@@ -458,17 +448,19 @@ KILLABLE_WORKER = textwrap.dedent(
             ctx.check()
             time.sleep(0.05)
 
-    store = SqliteStore(Path(sys.argv[1]))
+    store = open_store(Path(sys.argv[1]), database_url=sys.argv[2] or None)
     Worker(store, stale_after=10, heartbeat_interval=1, idle_poll=0.02, handlers={"scan": long_job}).run()
     """
 )
 
 
-def test_sigkilled_worker_leaves_job_running_until_recovery(store: SqliteStore, tmp_path: Path) -> None:
+def test_sigkilled_worker_leaves_job_running_until_recovery(
+    store: SqliteStore, store_url: str | None, tmp_path: Path
+) -> None:
     """A worker killed mid-job leaves it running; once its heartbeat is old, recover_stale fails it as worker lost."""
     job = store.create("/media", "scan")
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILLABLE_WORKER, str(tmp_path)],
+        [sys.executable, "-c", KILLABLE_WORKER, str(tmp_path), store_url or ""],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

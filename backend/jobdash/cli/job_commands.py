@@ -1,4 +1,4 @@
-"""The commands on jobs and workers: scan, submit, jobs, cancel, workers."""
+"""The commands on jobs and workers: scan, submit, jobs, cancel, workers, prune."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import os
 import shutil
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from jobdash.cli.options import CliError
 from jobdash.cli.stores import open_cli_store
 from jobdash.cli.submit import load_types, submit_job
 from jobdash.cli.table import format_jobs_table, format_workers_table, media_time, waiting_notes
+from jobdash.model.durations import parse_age
 from jobdash.model.items import progress_counts, progress_unit, worker_item
 from jobdash.model.list_query import (
     LIMIT_MAX,
@@ -26,7 +27,8 @@ from jobdash.model.list_query import (
 )
 from jobdash.model.staleness import STALE_AFTER_DEFAULT_S
 from jobdash.model.states import STATUSES, is_terminal
-from jobdash.store.interface import JobStore
+from jobdash.store.interface import JobStore, ReadOnlyStore
+from jobdash.util.timestamps import to_iso
 
 
 def _scan_root(text: str) -> str:
@@ -181,3 +183,20 @@ def _resolve_id(store: JobStore, text: str) -> str:
     if len(matches) > 1:
         raise CliError(f"id prefix {shown(text)} matches {len(matches)} jobs; give more characters")
     return matches[0]
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    """Delete finished jobs older than --older-than, with their logs; print how many."""
+    seconds = parse_age(args.older_than)  # checked by the parser already
+    now = datetime.now(UTC)
+    store = open_cli_store(args.data_dir, vpo_db=args.vpo_db, vpo_data_dir=args.vpo_data_dir)
+    try:
+        deleted = store.prune(seconds, now=now, batch=args.batch)
+    except ReadOnlyStore as error:
+        raise CliError(str(error)) from None
+    finally:
+        store.close()
+    cutoff = to_iso(now - timedelta(seconds=seconds))
+    jobs = "finished job" if deleted == 1 else "finished jobs"
+    print(f"pruned {deleted:,} {jobs} older than {args.older_than} (completed, failed or cancelled before {cutoff})")
+    return 0

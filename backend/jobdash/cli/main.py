@@ -1,4 +1,4 @@
-"""The ``jobdash`` command: serve, worker, scan, submit, jobs, workers, cancel.
+"""The ``jobdash`` command: serve, worker, scan, submit, jobs, workers, cancel, prune.
 
 Every flag has a ``JOBDASH_*`` environment twin (the flag wins). Errors are one line
 on stderr with a non-zero exit code: 2 for bad usage, 1 when the request fails.
@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from jobdash.cli.job_commands import cmd_cancel, cmd_jobs, cmd_scan, cmd_submit, cmd_workers
+from jobdash.cli.job_commands import cmd_cancel, cmd_jobs, cmd_prune, cmd_scan, cmd_submit, cmd_workers
 from jobdash.cli.options import CliError
 from jobdash.cli.parser import build_parser
 from jobdash.cli.server_commands import cmd_serve, cmd_worker
@@ -25,6 +25,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "jobs": cmd_jobs,
     "workers": cmd_workers,
     "cancel": cmd_cancel,
+    "prune": cmd_prune,
 }
 
 

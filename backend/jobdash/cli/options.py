@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jobdash.cli.data_dir import default_data_dir
+from jobdash.model.durations import parse_age
 from jobdash.model.polling import ConfigError, parse_bool
 from jobdash.model.staleness import STALE_AFTER_DEFAULT_S, STALE_AFTER_MIN_S
 from jobdash.model.states import PRIORITY_MAX, PRIORITY_MIN
@@ -58,6 +59,30 @@ def priority(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"must be a whole number from {PRIORITY_MIN} (first) to {PRIORITY_MAX} (last); got {text!r}"
         )
+    return int(text)
+
+
+def age(text: str) -> str:
+    """Given an age like ``90d``, return it as given (so messages can repeat it), once
+    :func:`~jobdash.model.durations.parse_age` accepts it.
+
+    >>> age(" 90d ")
+    '90d'
+    """
+    try:
+        parse_age(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text.strip()
+
+
+PRUNE_BATCH_MAX = 10000
+
+
+def prune_batch(text: str) -> int:
+    # Bounded so one batch cannot hold the store's write lock for long.
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= PRUNE_BATCH_MAX:
+        raise argparse.ArgumentTypeError(f"must be a whole number of jobs from 1 to {PRUNE_BATCH_MAX}; got {text!r}")
     return int(text)
 
 

@@ -6,15 +6,19 @@ import argparse
 from pathlib import Path
 
 from jobdash.cli.options import (
+    PRUNE_BATCH_MAX,
     add,
+    age,
     boolean,
     data_dir_option,
+    env,
     job_types_options,
     names,
     origin,
     param,
     port,
     priority,
+    prune_batch,
     rate_option,
     stale_option,
     vpo_options,
@@ -22,6 +26,7 @@ from jobdash.cli.options import (
 from jobdash.model.list_query import LIMIT_MAX
 from jobdash.model.polling import LOG_POLL_INTERVAL_DEFAULT_MS, POLL_INTERVAL_DEFAULT_MS
 from jobdash.model.states import PRIORITY_DEFAULT, STATUSES
+from jobdash.store.interface import PRUNE_BATCH_DEFAULT
 from jobdash.version import __version__
 
 
@@ -243,4 +248,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cancel.add_argument("job_id", metavar="ID")
     data_dir_option(cancel)
+
+    prune = commands.add_parser(
+        "prune",
+        help="delete finished jobs older than an age, with their logs",
+        description="Delete completed, failed and cancelled jobs that ended more than AGE ago, "
+        "with their log files, a batch at a time. Queued and running jobs are never deleted.",
+        epilog="Example: jobdash prune --older-than 90d",
+    )
+    data_dir_option(prune)
+    vpo_options(prune)
+    add(
+        prune,
+        "--older-than",
+        "JOBDASH_OLDER_THAN",
+        convert=age,
+        # Required, unless its environment twin gives it.
+        required=env("JOBDASH_OLDER_THAN") is None,
+        metavar="AGE",
+        help="delete jobs that ended longer ago than this: a number and a unit (s, m, h, d, w), like 90d",
+    )
+    add(
+        prune,
+        "--batch",
+        "JOBDASH_PRUNE_BATCH",
+        convert=prune_batch,
+        default=PRUNE_BATCH_DEFAULT,
+        metavar="N",
+        help=f"jobs deleted per transaction, 1-{PRUNE_BATCH_MAX} (default: %(default)s); smaller "
+        "batches let workers write in between sooner",
+    )
     return parser

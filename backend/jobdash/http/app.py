@@ -34,6 +34,7 @@ from jobdash.model.list_query import ParamError
 from jobdash.model.staleness import recovery_interval
 from jobdash.store.factory import open_store
 from jobdash.store.interface import JobStore, StoreUnavailable
+from jobdash.store.recovery import recover_and_log
 
 log = logging.getLogger("jobdash.server")
 
@@ -89,9 +90,7 @@ def _supervise(store: JobStore, settings: ServerSettings, worker: Companion | No
     async def run() -> None:
         while True:
             try:
-                failed = await to_thread.run_sync(store.recover_stale, settings.stale_after)
-                for job in failed:
-                    log.warning("job %s: %s", job["id"], job["error_message"])
+                await to_thread.run_sync(recover_and_log, store, settings.stale_after)
             except StoreUnavailable as error:
                 log.warning("stale-job check skipped: %s", error)
             if worker is not None:
@@ -109,7 +108,12 @@ def create_app(settings: ServerSettings, *, worker: Companion | None = None) -> 
             f"frontend directory {settings.dist} has no index.html; run `python build.py` "
             "first, or start without --dist to serve the API only"
         )
-    store = open_store(settings.data_dir, vpo_db=settings.vpo_db, vpo_data_dir=settings.vpo_data_dir)
+    store = open_store(
+        settings.data_dir,
+        database_url=settings.database_url,
+        vpo_db=settings.vpo_db,
+        vpo_data_dir=settings.vpo_data_dir,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -27,6 +27,8 @@ class ServerSettings:
     #: Job types installed where the server runs (what submissions are checked against,
     #: besides the types live workers registered).
     job_types: Mapping[str, JobTypeInfo] = field(default_factory=dict)
+    #: A PostgreSQL URL: the store shared by every host (None: SQLite in ``data_dir``).
+    database_url: str | None = field(default=None, repr=False)
     #: VPO's library database to serve read-only instead of the store in ``data_dir``,
     #: and the folder of its ``logs/`` (default: the database's folder).
     vpo_db: Path | None = None

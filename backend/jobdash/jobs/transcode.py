@@ -238,6 +238,9 @@ def _storable(path: str) -> str:
     description=f"Transcode a media file with ffmpeg (presets: {', '.join(PRESETS)})",
     available=unavailable_reason,
     check_params=parse_params,
+    # Safe to repeat: the output is written under a .part name and linked into place only
+    # when complete, so a host that dies mid-transcode leaves the job to another.
+    on_worker_lost="requeue",
 )
 def transcode(ctx: JobContext) -> dict[str, Any]:
     """Given a running transcode job's context, transcode its file and return the summary.

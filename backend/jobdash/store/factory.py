@@ -9,15 +9,29 @@ from jobdash.store.sqlite.store import SqliteStore
 from jobdash.store.vpo.store import open_vpo
 
 
-def open_store(data_dir: Path, *, vpo_db: Path | None = None, vpo_data_dir: Path | None = None) -> JobStore:
-    """Return the store to serve: VPO's library database read-only when ``vpo_db`` is
-    given (its logs under ``vpo_data_dir``, default the database's folder), else jobdash's
-    own SQLite store in ``data_dir`` (created if new).
+def open_store(
+    data_dir: Path,
+    *,
+    database_url: str | None = None,
+    vpo_db: Path | None = None,
+    vpo_data_dir: Path | None = None,
+) -> JobStore:
+    """Return the store to serve: PostgreSQL when ``database_url`` is given (many hosts),
+    VPO's library database read-only when ``vpo_db`` is (its logs under ``vpo_data_dir``,
+    default the database's folder), else jobdash's own SQLite store in ``data_dir``
+    (created if new).
 
     Raises ``FileNotFoundError`` for a missing data directory, ``RuntimeError`` for a
-    database written by a newer jobdash, ``VpoOpenError`` (one line) for a VPO database
-    that cannot be read.
+    database written by a newer jobdash, ``ValueError`` for a malformed database URL,
+    ``StoreUnavailable`` for a PostgreSQL server that cannot be reached, ``VpoOpenError``
+    (one line) for a VPO database that cannot be read.
     """
+    assert database_url is None or vpo_db is None, "one store at a time"
+    if database_url is not None:
+        # Imported here: psycopg is needed only by those who use PostgreSQL.
+        from jobdash.store.postgres.store import PostgresStore
+
+        return PostgresStore(database_url, data_dir=data_dir)
     if vpo_db is not None:
         return open_vpo(vpo_db, vpo_data_dir)
     return SqliteStore(data_dir)

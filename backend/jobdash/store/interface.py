@@ -1,12 +1,14 @@
 """The store interface: the one narrow set of operations the API, the worker and the CLI use.
 
-Every store implements :class:`JobStore` — SQLite today (:mod:`jobdash.store.sqlite`),
-other engines behind the same methods later — so nothing above this package knows which
-database it talks to. Rows are plain dicts keyed by the ``jobs`` table's column names.
+Every store implements :class:`JobStore` — SQLite on one host (:mod:`jobdash.store.sqlite`),
+PostgreSQL for many (:mod:`jobdash.store.postgres`), VPO's library read-only
+(:mod:`jobdash.store.vpo`) — so nothing above this package knows which database it
+talks to. Rows are plain dicts keyed by the ``jobs`` table's column names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -16,6 +18,9 @@ from jobdash.model.states import PRIORITY_DEFAULT
 from jobdash.store.log_reader import LogSlice
 
 Row = dict[str, Any]
+
+#: How many jobs :meth:`JobStore.prune` deletes per transaction unless told otherwise.
+PRUNE_BATCH_DEFAULT = 500
 
 
 class IdempotencyConflict(ValueError):
@@ -32,6 +37,24 @@ class StoreUnavailable(Exception):
 
     Callers answer 503 with ``Retry-After``; the worker waits and retries.
     """
+
+
+class JobLogWriter(Protocol):
+    """Appends lines to one job's log (a file, or rows in the database). Advisory: a line
+    that cannot be written is reported, never raised."""
+
+    def __enter__(self) -> JobLogWriter: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def write(self, message: str, *, level: str = "INFO") -> None:
+        """Append ``<timestamp> <LEVEL> <message>`` as one line."""
+
+    def flush(self) -> None:
+        """Make the lines written so far readable by every reader."""
+
+    def close(self) -> None:
+        """Flush and release the log. Idempotent."""
 
 
 @runtime_checkable
@@ -87,6 +110,9 @@ class JobStore(Protocol):
     def has_log(self, job: Row) -> bool:
         """Given a job row, return True if its log has content."""
 
+    def open_log(self, job: Row) -> JobLogWriter:
+        """Given a job row, return a writer that appends to its log."""
+
     def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
         """Given the start of an id, return up to ``limit`` ids that begin with it."""
 
@@ -125,8 +151,9 @@ class JobStore(Protocol):
         Raises :class:`IdempotencyConflict` when the key came with another request.
         """
 
-    def register_worker(self, host: str, pid: int, types: tuple[str, ...]) -> str:
-        """Register a starting worker that runs ``types``; return its id."""
+    def register_worker(self, host: str, pid: int, types: tuple[str, ...], requeue: tuple[str, ...] = ()) -> str:
+        """Register a starting worker that runs ``types`` (``requeue``: those of them to
+        queue again, rather than fail, if this worker dies); return its id."""
 
     def worker_heartbeat(self, worker_id: str, current_job_id: str | None) -> bool:
         """Refresh a worker's heartbeat and current job; False if it is not registered."""
@@ -134,16 +161,24 @@ class JobStore(Protocol):
     def worker_stopped(self, worker_id: str) -> None:
         """Mark a worker stopped."""
 
-    def claim(self, worker_pid: int, job_types: tuple[str, ...]) -> Row | None:
-        """Atomically mark the next queued job of ``job_types`` running; None if none waits.
+    def on_job_queued(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` (from any thread) soon after a job is queued anywhere, where
+        the store can tell (PostgreSQL's NOTIFY); elsewhere never, and workers poll."""
 
-        Lowest priority number first, then oldest.
+    def claim(self, worker_pid: int, job_types: tuple[str, ...], *, worker_id: str | None = None) -> Row | None:
+        """Atomically mark the next queued job of ``job_types`` running for worker
+        ``worker_id``; None if none waits. Lowest priority number first, then oldest.
+
+        The writes below that take ``worker_id`` count only while the job is still that
+        worker's, so a worker presumed dead cannot overwrite what happened since.
         """
 
-    def heartbeat(self, job_id: str) -> bool:
-        """Refresh a running job's heartbeat; False if it is no longer running."""
+    def heartbeat(self, job_id: str, *, worker_id: str | None = None) -> bool:
+        """Refresh a running job's heartbeat; False if it is no longer running (or ours)."""
 
-    def progress(self, job_id: str, processed: int, total: int, unit: str = "files") -> bool:
+    def progress(
+        self, job_id: str, processed: int, total: int, unit: str = "files", *, worker_id: str | None = None
+    ) -> bool:
         """Record ``processed`` of ``total``; False if the job stopped running (cancelled)."""
 
     def finish(
@@ -154,14 +189,26 @@ class JobStore(Protocol):
         summary: dict[str, Any] | None = None,
         error_message: str | None = None,
         output_path: str | None = None,
+        worker_id: str | None = None,
     ) -> bool:
         """Record a running job's end (completed, failed, cancelled); False if not running."""
 
-    def release(self, job_id: str) -> bool:
+    def release(self, job_id: str, *, worker_id: str | None = None) -> bool:
         """Put a running job back in the queue (its worker is stopping)."""
 
     def cancel(self, job_id: str) -> Row | None:
         """Cancel a queued or running job; return its new row, or None if not active."""
 
     def recover_stale(self, stale_after_s: float, *, now: datetime | None = None) -> list[Row]:
-        """Fail running jobs with no heartbeat for ``stale_after_s`` seconds; return them."""
+        """Requeue or fail running jobs with no heartbeat for ``stale_after_s`` seconds;
+        return them. Requeued (status ``queued``) when the worker that ran the job declared
+        its type safe to run again, else failed with a message that says why."""
+
+    def prune(self, older_than_s: float, *, now: datetime | None = None, batch: int = PRUNE_BATCH_DEFAULT) -> int:
+        """Delete finished jobs that ended over ``older_than_s`` seconds before ``now``
+        (default: the current time), with their logs, in batches of ``batch`` jobs (one
+        transaction each); return how many were deleted.
+
+        Finished means completed, failed or cancelled: queued and running jobs stay,
+        however old. ValueError for an age or batch that is not positive.
+        """

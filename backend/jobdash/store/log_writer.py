@@ -16,6 +16,15 @@ from jobdash.util.timestamps import now_iso
 log = logging.getLogger("jobdash.joblog")
 
 
+def format_line(message: str, level: str) -> str:
+    """Given a message and its level, return the log line (without its newline).
+
+    >>> format_line("two\\nlines", "WARN")[24:]
+    ' WARN two\\\\nlines'
+    """
+    return f"{now_iso()} {level} {one_line(message)}"
+
+
 class JobLog:
     """Appends timestamped lines to one job's log file (opened lazily, line-buffered).
 
@@ -41,11 +50,14 @@ class JobLog:
             if self._file is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._file = open(self.path, "a", encoding="utf-8", buffering=1, newline="\n")
-            self._file.write(f"{now_iso()} {level} {one_line(message)}\n")
+            self._file.write(format_line(message, level) + "\n")
         except OSError as error:
             if not self._failed:  # once per log, not once per line
                 log.warning("cannot write job log %s: %s", self.path, error)
             self._failed = True
+
+    def flush(self) -> None:
+        """Nothing to do: lines reach the file as they are written (line-buffered)."""
 
     def close(self) -> None:
         """Close the file. Idempotent."""

@@ -23,8 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from jobdash.store.interface import StoreUnavailable
-from jobdash.store.log_writer import JobLog
+from jobdash.store.interface import JobLogWriter, StoreUnavailable
 from jobdash.worker.throttle import Pacer, Throttle
 
 PROGRESS_INTERVAL_S = 0.5
@@ -52,14 +51,16 @@ class JobContext:
         self,
         store: Any,
         job: dict[str, Any],
-        log: JobLog,
+        log: JobLogWriter,
         stopping: threading.Event,
         *,
         progress_interval: float = PROGRESS_INTERVAL_S,
         max_items_per_second: float = 0,
         clock: Callable[[], float] = time.monotonic,
+        worker_id: str | None = None,
     ) -> None:
         self.store = store
+        self._worker_id = worker_id
         self.job = job
         self._log = log
         self._stopping = stopping
@@ -141,7 +142,7 @@ class JobContext:
         """Write the last report; return False if the job is no longer running."""
         assert self._unwritten is not None
         try:
-            still_running = self.store.progress(self.id, *self._unwritten)
+            still_running = self.store.progress(self.id, *self._unwritten, worker_id=self._worker_id)
         except StoreUnavailable as error:
             # Progress is advisory: a busy store delays it, the next report catches up.
             self.log(f"progress not recorded ({error}); will retry", level="WARN")

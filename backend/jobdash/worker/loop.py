@@ -24,10 +24,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from jobdash.model.staleness import STALE_AFTER_DEFAULT_S, recovery_interval
-from jobdash.store.interface import JobStore, StoreUnavailable
-from jobdash.store.log_writer import JobLog
+from jobdash.store.interface import JobLogWriter, JobStore, StoreUnavailable
+from jobdash.store.recovery import recover_and_log
 from jobdash.worker.context import JobCancelled, JobContext, JobFailed, WorkerStopping
-from jobdash.worker.registry import Handler, load_handlers
+from jobdash.worker.registry import Handler, declaration, load_handlers
 
 log = logging.getLogger("jobdash.worker")
 
@@ -58,6 +58,10 @@ class Worker:
         self.handlers = dict(load_handlers() if handlers is None else handlers)
         self.job_types = tuple(self.handlers)
         assert self.job_types, "a worker runs at least one job type"
+        # The types whose jobs may simply run again if this worker dies mid-job.
+        self.requeue_types = tuple(
+            name for name, handler in self.handlers.items() if declaration(handler).on_worker_lost == "requeue"
+        )
         self.host = host or socket.gethostname()
         self.worker_id: str | None = None
         self._current_job_id: str | None = None
@@ -68,11 +72,14 @@ class Worker:
         self.max_files_per_second = max_files_per_second
         self.pid = os.getpid()
         self.stopping = threading.Event()
+        # Set when a job may be waiting: a notification from the store, or stop().
+        self._wake = threading.Event()
         self._next_recovery = 0.0
 
     def stop(self) -> None:
         """Ask the worker to stop; safe from a signal handler. The current job is released."""
         self.stopping.set()
+        self._wake.set()
 
     def _orphaned(self) -> bool:
         return self.parent_pid is not None and os.getppid() != self.parent_pid
@@ -80,6 +87,7 @@ class Worker:
     def run(self) -> None:
         """Register, then claim and run jobs until stopped; unregister at the end."""
         log.info("worker %d started (job types: %s) on %s", self.pid, ", ".join(self.job_types), self.host)
+        self.store.on_job_queued(self._wake.set)
         try:
             self._loop()
         finally:
@@ -96,8 +104,7 @@ class Worker:
                 log.warning("worker %d: parent process is gone; stopping", self.pid)
                 break
             try:
-                if self.worker_id is None:
-                    self.worker_id = self.store.register_worker(self.host, self.pid, self.job_types)
+                self._register_if_new()
                 self.beat_if_due()
                 self.recover_if_due()
                 ran = self.run_once()
@@ -106,7 +113,13 @@ class Worker:
                 self.stopping.wait(STORE_RETRY_S)
                 continue
             if not ran:
-                self.stopping.wait(self.idle_poll)
+                # Poll every idle_poll seconds, sooner when the store says a job was queued.
+                self._wake.wait(self.idle_poll)
+                self._wake.clear()
+
+    def _register_if_new(self) -> None:
+        if self.worker_id is None:
+            self.worker_id = self.store.register_worker(self.host, self.pid, self.job_types, self.requeue_types)
 
     def beat_if_due(self, now: float | None = None) -> None:
         """Refresh this worker's row in the registry if the heartbeat interval has passed."""
@@ -116,24 +129,21 @@ class Worker:
         self._next_beat = now + self.heartbeat_interval
         if not self.store.worker_heartbeat(self.worker_id, self._current_job_id):
             # Forgotten (pruned as gone after a long pause): register again.
-            self.worker_id = self.store.register_worker(self.host, self.pid, self.job_types)
+            self.worker_id = self.store.register_worker(self.host, self.pid, self.job_types, self.requeue_types)
 
     def recover_if_due(self, now: float | None = None) -> list[dict[str, Any]]:
-        """Fail abandoned running jobs if the recovery interval has passed; return them."""
+        """Requeue or fail abandoned running jobs if the recovery interval has passed;
+        return them."""
         now = time.monotonic() if now is None else now
         if now < self._next_recovery:
             return []
         self._next_recovery = now + recovery_interval(self.stale_after)
-        failed = self.store.recover_stale(self.stale_after)
-        for job in failed:
-            log.warning("job %s: %s", job["id"], job["error_message"])
-            with JobLog(self.store.log_path(job)) as job_log:
-                job_log.write(job["error_message"], level="ERROR")
-        return failed
+        return recover_and_log(self.store, self.stale_after)
 
     def run_once(self) -> bool:
         """Claim one job and run it to its end; return False if no job was waiting."""
-        job = self.store.claim(self.pid, self.job_types)
+        self._register_if_new()
+        job = self.store.claim(self.pid, self.job_types, worker_id=self.worker_id)
         if job is None:
             return False
         self.execute(job)
@@ -141,10 +151,17 @@ class Worker:
 
     def execute(self, job: dict[str, Any]) -> None:
         """Run a claimed job's handler with a heartbeat and record its outcome."""
-        job_log = JobLog(self.store.log_path(job))
-        ctx = JobContext(self.store, job, job_log, self.stopping, max_items_per_second=self.max_files_per_second)
+        job_log = self.store.open_log(job)
+        ctx = JobContext(
+            self.store,
+            job,
+            job_log,
+            self.stopping,
+            max_items_per_second=self.max_files_per_second,
+            worker_id=self.worker_id,
+        )
         beat_done = threading.Event()
-        beat = threading.Thread(target=self._heartbeat, args=(ctx, beat_done), name="heartbeat", daemon=True)
+        beat = threading.Thread(target=self._heartbeat, args=(ctx, job_log, beat_done), name="heartbeat", daemon=True)
         job_log.write(
             f"job {job['id']} ({job['job_type']} {job['file_path']}) started by worker {self.pid} on {self.host}"
         )
@@ -164,8 +181,8 @@ class Worker:
             self._current_job_id = None
             self._next_beat = 0.0
 
-    def _record(self, ctx: JobContext, job_log: JobLog, handler: Handler) -> None:
-        job_id = ctx.id
+    def _record(self, ctx: JobContext, job_log: JobLogWriter, handler: Handler) -> None:
+        job_id, mine = ctx.id, self.worker_id
         started = time.monotonic()
         try:
             try:
@@ -174,37 +191,40 @@ class Worker:
                 self._flush_progress(ctx)
         except WorkerStopping:
             job_log.write("worker is stopping; job returned to the queue", level="WARN")
-            self._persist(lambda: self.store.release(job_id))
+            self._persist(lambda: self.store.release(job_id, worker_id=mine))
             return
         except JobCancelled:
             job_log.write("job cancelled by the operator", level="WARN")
-            self._persist(lambda: self.store.finish(job_id, "cancelled"))
+            self._persist(lambda: self.store.finish(job_id, "cancelled", worker_id=mine))
             return
         except JobFailed as error:
             message = str(error) or "the job failed"
             job_log.write(message, level="ERROR")
-            self._persist(lambda: self.store.finish(job_id, "failed", error_message=message))
+            self._persist(lambda: self.store.finish(job_id, "failed", error_message=message, worker_id=mine))
             return
         except Exception as error:  # a handler's exception fails its job, never the worker
             message = f"{type(error).__name__}: {error} (in the {ctx.type} handler; traceback in the job log)"
             job_log.write(message, level="ERROR")
             for line in traceback.format_exc().splitlines():
                 job_log.write(line, level="ERROR")
-            self._persist(lambda: self.store.finish(job_id, "failed", error_message=message))
+            self._persist(lambda: self.store.finish(job_id, "failed", error_message=message, worker_id=mine))
             return
         problem = summary_problem(summary)
         if problem is not None:
             message = f"the {ctx.type} handler returned {problem}; a handler returns a JSON object (its summary)"
             job_log.write(message, level="ERROR")
-            self._persist(lambda: self.store.finish(job_id, "failed", error_message=message))
+            self._persist(lambda: self.store.finish(job_id, "failed", error_message=message, worker_id=mine))
             return
         elapsed = time.monotonic() - started
         job_log.write(f"job completed in {elapsed:.3f} s")
         done = summary or {}
         output = ctx.output_path
-        if not self._persist(lambda: self.store.finish(job_id, "completed", summary=done, output_path=output)):
-            # Cancelled (or failed as stale) while finishing: keep the work's summary.
-            self._persist(lambda: self.store.finish(job_id, "cancelled", summary=done))
+        if not self._persist(
+            lambda: self.store.finish(job_id, "completed", summary=done, output_path=output, worker_id=mine)
+        ):
+            # Cancelled while finishing: keep the work's summary. (A job that is no longer
+            # this worker's — found stale and failed or requeued — stays as it is.)
+            self._persist(lambda: self.store.finish(job_id, "cancelled", summary=done, worker_id=mine))
 
     def _flush_progress(self, ctx: JobContext) -> None:
         """Record the handler's last progress report, which the throttle may have held."""
@@ -234,10 +254,11 @@ class Worker:
                         return False
                 time.sleep(STORE_RETRY_S)
 
-    def _heartbeat(self, ctx: JobContext, done: threading.Event) -> None:
+    def _heartbeat(self, ctx: JobContext, job_log: JobLogWriter, done: threading.Event) -> None:
         while not done.wait(self.heartbeat_interval):
+            job_log.flush()  # lines a buffered log holds become readable at least this often
             try:
-                if not self.store.heartbeat(ctx.id):
+                if not self.store.heartbeat(ctx.id, worker_id=self.worker_id):
                     ctx.mark_cancelled()
                 self.beat_if_due()
             except StoreUnavailable as error:

@@ -53,6 +53,12 @@ class Declaration:
     description: str = ""
     available: Callable[[], str | None] | None = None
     check_params: Callable[[dict[str, Any]], None] | None = None
+    on_worker_lost: str = "fail"
+
+
+#: What happens to a running job whose worker died: failed (the default: the operator
+#: decides), or queued to run again (for work that is safe to repeat).
+ON_WORKER_LOST = ("fail", "requeue")
 
 
 def job_type(
@@ -62,6 +68,7 @@ def job_type(
     description: str = "",
     available: Callable[[], str | None] | None = None,
     check_params: Callable[[dict[str, Any]], None] | None = None,
+    on_worker_lost: str = "fail",
 ) -> Callable[[F], F]:
     """Mark a function as a job type handler and declare what it needs.
 
@@ -70,6 +77,9 @@ def job_type(
     can run on this host, else the reason it cannot (it is then not registered).
     ``check_params(params)`` raises ValueError naming what is wrong with a submission's
     params (checked before the job is queued, by the API and the CLI).
+    ``on_worker_lost`` says what happens to a running job whose worker died (its
+    heartbeat stopped): ``fail`` it (the default) or ``requeue`` it to run again, for
+    work that is safe to repeat.
     ``name`` defaults to the function's name (for ``--job-module``; an entry point's
     name wins).
 
@@ -79,9 +89,10 @@ def job_type(
     'file'
     """
     assert target in TARGET_KINDS, f"target must be one of {', '.join(TARGET_KINDS)}"
+    assert on_worker_lost in ON_WORKER_LOST, f"on_worker_lost must be one of {', '.join(ON_WORKER_LOST)}"
 
     def mark(fn: F) -> F:
-        setattr(fn, _DECLARATION, Declaration(name, target, description, available, check_params))
+        setattr(fn, _DECLARATION, Declaration(name, target, description, available, check_params, on_worker_lost))
         return fn
 
     return mark

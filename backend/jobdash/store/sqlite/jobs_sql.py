@@ -92,9 +92,11 @@ def insert_job(conn: sqlite3.Connection, row: Row) -> Row:
     return dict(stored)
 
 
-def claim_next(conn: sqlite3.Connection, worker_pid: int, now: str, job_types: tuple[str, ...]) -> Row | None:
+def claim_next(
+    conn: sqlite3.Connection, worker_pid: int, worker_id: str | None, now: str, job_types: tuple[str, ...]
+) -> Row | None:
     """Mark the next queued job of ``job_types`` (lowest priority number, then oldest)
-    running and return it; None when no such job waits."""
+    running for this worker and return it; None when no such job waits."""
     assert job_types, "a worker handles at least one job type"
     marks = ",".join("?" * len(job_types))
     return _row(
@@ -102,7 +104,7 @@ def claim_next(conn: sqlite3.Connection, worker_pid: int, now: str, job_types: t
             f"""
             UPDATE jobs
                SET status = 'running', started_at = ?, completed_at = NULL,
-                   worker_pid = ?, worker_heartbeat = ?, progress_percent = 0,
+                   worker_pid = ?, worker_id = ?, worker_heartbeat = ?, progress_percent = 0,
                    progress_json = NULL, error_message = NULL, summary_json = NULL
              WHERE id = (SELECT id FROM jobs
                           WHERE status = 'queued' AND job_type IN ({marks})
@@ -110,28 +112,41 @@ def claim_next(conn: sqlite3.Connection, worker_pid: int, now: str, job_types: t
                AND status = 'queued'
             RETURNING *
             """,
-            (now, worker_pid, now, *job_types),
+            (now, worker_pid, worker_id, now, *job_types),
         ).fetchone()
     )
 
 
-def record_progress(conn: sqlite3.Connection, job_id: str, percent: float, progress: dict[str, Any], now: str) -> bool:
+# A worker's write counts only while the job is still its own: a worker presumed dead
+# (its job failed or handed to another worker) cannot overwrite what happened since.
+_OWNED = "(:worker IS NULL OR worker_id = :worker)"
+
+
+def record_progress(
+    conn: sqlite3.Connection, job_id: str, percent: float, progress: dict[str, Any], now: str, worker_id: str | None
+) -> bool:
     """Store progress (and a heartbeat) of a running job; False if it is no longer running."""
     updated = conn.execute(
-        """
-        UPDATE jobs SET progress_percent = ?, progress_json = ?, worker_heartbeat = ?
-         WHERE id = ? AND status = 'running' RETURNING id
+        f"""
+        UPDATE jobs SET progress_percent = :percent, progress_json = :progress, worker_heartbeat = :now
+         WHERE id = :id AND status = 'running' AND {_OWNED} RETURNING id
         """,
-        (percent, json.dumps(progress, sort_keys=True), now, job_id),
+        {
+            "percent": percent,
+            "progress": json.dumps(progress, sort_keys=True),
+            "now": now,
+            "id": job_id,
+            "worker": worker_id,
+        },
     ).fetchone()
     return updated is not None
 
 
-def heartbeat(conn: sqlite3.Connection, job_id: str, now: str) -> bool:
-    """Refresh a running job's heartbeat; False if it is no longer running."""
+def heartbeat(conn: sqlite3.Connection, job_id: str, now: str, worker_id: str | None) -> bool:
+    """Refresh a running job's heartbeat; False if it is no longer running (or not ours)."""
     updated = conn.execute(
-        "UPDATE jobs SET worker_heartbeat = ? WHERE id = ? AND status = 'running' RETURNING id",
-        (now, job_id),
+        f"UPDATE jobs SET worker_heartbeat = :now WHERE id = :id AND status = 'running' AND {_OWNED} RETURNING id",
+        {"now": now, "id": job_id, "worker": worker_id},
     ).fetchone()
     return updated is not None
 
@@ -141,19 +156,21 @@ def finish_job(
     job_id: str,
     status: str,
     now: str,
+    worker_id: str | None,
     *,
     summary: dict[str, Any] | None = None,
     error_message: str | None = None,
     output_path: str | None = None,
 ) -> bool:
-    """Record a running job's end (completed, failed or cancelled); False if it was not running.
+    """Record a running job's end (completed, failed or cancelled); False if it was not
+    running (or is no longer this worker's).
 
     A job the operator cancelled while it ran is already ``cancelled``: its worker may
     still add the summary of the work done before it stopped.
     """
     assert status in ("completed", "failed", "cancelled"), status
     updated = conn.execute(
-        """
+        f"""
         UPDATE jobs
            SET status = :status, completed_at = COALESCE(completed_at, :now),
                summary_json = COALESCE(:summary, summary_json),
@@ -161,7 +178,7 @@ def finish_job(
                output_path = COALESCE(:output, output_path),
                progress_percent = CASE WHEN :status = 'completed' THEN 100
                                        ELSE progress_percent END
-         WHERE id = :id
+         WHERE id = :id AND {_OWNED}
            AND (status = 'running' OR (status = 'cancelled' AND :status = 'cancelled'))
         RETURNING id
         """,
@@ -172,21 +189,22 @@ def finish_job(
             "error": error_message,
             "output": output_path,
             "id": job_id,
+            "worker": worker_id,
         },
     ).fetchone()
     return updated is not None
 
 
-def release_job(conn: sqlite3.Connection, job_id: str) -> bool:
+def release_job(conn: sqlite3.Connection, job_id: str, worker_id: str | None) -> bool:
     """Return a running job to the queue (its worker is stopping); False if not running."""
     updated = conn.execute(
-        """
+        f"""
         UPDATE jobs
-           SET status = 'queued', started_at = NULL, worker_pid = NULL,
+           SET status = 'queued', started_at = NULL, worker_pid = NULL, worker_id = NULL,
                worker_heartbeat = NULL, progress_percent = 0, progress_json = NULL
-         WHERE id = ? AND status = 'running' RETURNING id
+         WHERE id = :id AND status = 'running' AND {_OWNED} RETURNING id
         """,
-        (job_id,),
+        {"id": job_id, "worker": worker_id},
     ).fetchone()
     return updated is not None
 
@@ -205,24 +223,46 @@ def cancel_job(conn: sqlite3.Connection, job_id: str, now: str) -> Row | None:
     )
 
 
-def fail_stale(conn: sqlite3.Connection, cutoff: str, now: str, stale_after_s: float) -> list[Row]:
-    """Fail every running job whose last heartbeat is older than ``cutoff``; return them."""
-    rows = conn.execute(
-        """
+def recover_stale(conn: sqlite3.Connection, cutoff: str, now: str, stale_after_s: float) -> list[Row]:
+    """Requeue or fail every running job whose last heartbeat is older than ``cutoff``;
+    return the changed rows.
+
+    A job is requeued when the worker that ran it declared its type safe to run again
+    (``requeue_json`` of its registry row), else failed with a message that says why.
+    """
+    stale = """
+        status = 'running'
+        AND julianday(COALESCE(worker_heartbeat, started_at, created_at)) < julianday(:cutoff)
+    """
+    requeue = """
+        EXISTS (SELECT 1 FROM workers AS w, json_each(w.requeue_json) AS t
+                 WHERE w.id = jobs.worker_id AND t.value = jobs.job_type)
+    """
+    args = {"now": now, "cutoff": cutoff, "age": f"{stale_after_s:g}"}
+    requeued = conn.execute(
+        f"""
+        UPDATE jobs
+           SET status = 'queued', started_at = NULL, worker_pid = NULL, worker_id = NULL,
+               worker_heartbeat = NULL, progress_percent = 0, progress_json = NULL
+         WHERE {stale} AND {requeue}
+        RETURNING *
+        """,
+        args,
+    ).fetchall()
+    failed = conn.execute(
+        f"""
         UPDATE jobs
            SET status = 'failed', completed_at = :now,
                error_message = 'Worker lost: no heartbeat for over ' || :age
                    || ' s (last heartbeat ' || COALESCE(worker_heartbeat, 'never')
                    || ', worker pid ' || COALESCE(worker_pid, 'unknown')
                    || '); the job was abandoned and marked failed.'
-         WHERE status = 'running'
-           AND julianday(COALESCE(worker_heartbeat, started_at, created_at))
-               < julianday(:cutoff)
+         WHERE {stale}
         RETURNING *
         """,
-        {"now": now, "cutoff": cutoff, "age": f"{stale_after_s:g}"},
+        args,
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [dict(r) for r in (*requeued, *failed)]
 
 
 def ids_with_prefix(conn: sqlite3.Connection, prefix: str, limit: int) -> list[str]:
@@ -259,3 +299,31 @@ def remember_idempotent(
         "INSERT OR REPLACE INTO idempotency_keys (key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?)",
         (key, request_hash, job_id, now),
     )
+
+
+def delete_finished(conn: sqlite3.Connection, cutoff: str, limit: int) -> list[Row]:
+    """Delete up to ``limit`` finished jobs (completed, failed, cancelled) that ended before
+    ``cutoff``, and the idempotency keys pointing at them; return their ``id, log_path``."""
+    # A job ends after it was created, so created_at < cutoff only narrows the search: it
+    # lets the (status, created_at) index find the candidates. completed_at is compared as
+    # an instant, not as text: other writers store it with "+00:00" rather than "Z".
+    # No ORDER BY: any batch of old jobs will do, and sorting would visit every old row.
+    rows = conn.execute(
+        """
+        DELETE FROM jobs
+         WHERE id IN (SELECT id FROM jobs
+                       WHERE status IN ('completed', 'failed', 'cancelled')
+                         AND created_at < :cutoff
+                         AND julianday(completed_at) < julianday(:cutoff)
+                       LIMIT :limit)
+        RETURNING id, log_path
+        """,
+        {"cutoff": cutoff, "limit": limit},
+    ).fetchall()
+    deleted = [dict(r) for r in rows]
+    if deleted:
+        conn.execute(
+            "DELETE FROM idempotency_keys WHERE job_id IN (SELECT value FROM json_each(?))",
+            (json.dumps([row["id"] for row in deleted]),),
+        )
+    return deleted

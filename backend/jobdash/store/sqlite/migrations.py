@@ -158,6 +158,33 @@ MIGRATIONS.append(
     ]
 )
 
+# 5: the id of the worker that owns a running job (its later writes count only while it
+# still does), and the job types a worker declares safe to queue again if it dies.
+MIGRATIONS.append(
+    [
+        "ALTER TABLE jobs ADD COLUMN worker_id TEXT",
+        "ALTER TABLE workers ADD COLUMN requeue_json TEXT NOT NULL DEFAULT '[]'",
+    ]
+)
+
+# 6: a heartbeat changes nothing a reader is shown, so it no longer moves the change
+# counter (kept answers stay valid while jobs merely run). The trigger names every other
+# column: a column added later must be added here too.
+_SHOWN_COLUMNS = (
+    "id, file_path, job_type, status, priority, policy_name, created_at, started_at, completed_at, "
+    "progress_percent, progress_json, worker_pid, output_path, error_message, summary_json, log_path, "
+    "params_json, worker_id"
+)
+MIGRATIONS.append(
+    [
+        "DROP TRIGGER IF EXISTS jobs_version_update",
+        f"""
+        CREATE TRIGGER jobs_version_update AFTER UPDATE OF {_SHOWN_COLUMNS} ON jobs
+        BEGIN UPDATE jobs_version SET version = version + 1 WHERE singleton = 1; END
+        """,
+    ]
+)
+
 LATEST = len(MIGRATIONS)
 
 

@@ -7,48 +7,28 @@ the SQL lives in :mod:`jobdash.store.sqlite.jobs_sql`.
 
 from __future__ import annotations
 
-import json
+import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from jobdash.model.ids import is_uuid
 from jobdash.model.list_query import SINCE_WINDOWS, ListQuery
-from jobdash.model.states import JOB_TYPE_RULE, PRIORITY_DEFAULT, PRIORITY_MAX, PRIORITY_MIN, is_job_type_name
-from jobdash.store.interface import IdempotencyConflict, Row
+from jobdash.model.states import PRIORITY_DEFAULT
+from jobdash.store.interface import PRUNE_BATCH_DEFAULT, IdempotencyConflict, Row
 from jobdash.store.log_reader import LogSlice, log_has_content, read_log
+from jobdash.store.log_writer import JobLog
+from jobdash.store.new_job import GONE_WORKERS_KEEP_S, IDEMPOTENCY_KEEP_S, new_job, prune_cutoff
 from jobdash.store.sqlite import jobs_sql, workers_sql
 from jobdash.store.sqlite.database import Database
 from jobdash.util.timestamps import now_iso, to_iso
 
+log = logging.getLogger("jobdash.store")
+
 DB_FILENAME = "jobdash.db"
 LOGS_DIRNAME = "logs"
-# A retried submission with the same Idempotency-Key returns the first job for a day.
-IDEMPOTENCY_KEEP_S = 24 * 3600
-# Workers that stopped or died stay listed (greyed out) for an hour.
-GONE_WORKERS_KEEP_S = 3600
-
-
-def _new_job(
-    file_path: str, job_type: str, priority: int, policy_name: str | None, params: dict[str, Any] | None
-) -> Row:
-    """Given a new job's fields, return its row to insert, or raise ValueError."""
-    if not is_job_type_name(job_type):
-        raise ValueError(f"job type must be {JOB_TYPE_RULE}; got {job_type!r:.60}")
-    if not PRIORITY_MIN <= priority <= PRIORITY_MAX:
-        raise ValueError(f"priority must be from {PRIORITY_MIN} to {PRIORITY_MAX}; got {priority}")
-    return {
-        "id": str(uuid.uuid4()),
-        "file_path": file_path,
-        "job_type": job_type,
-        "status": "queued",
-        "priority": priority,
-        "policy_name": policy_name,
-        "created_at": now_iso(),
-        "progress_percent": 0,
-        "params_json": json.dumps(params, sort_keys=True, allow_nan=False) if params else None,
-    }
 
 
 class SqliteStore:
@@ -131,6 +111,10 @@ class SqliteStore:
         """True if the job's log file has content."""
         return log_has_content(self.log_path(job))
 
+    def open_log(self, job: Row) -> JobLog:
+        """Return a writer that appends lines to the job's log file."""
+        return JobLog(self.log_path(job))
+
     # writes
 
     def create(
@@ -143,7 +127,7 @@ class SqliteStore:
         params: dict[str, Any] | None = None,
     ) -> Row:
         """Queue a new job and return its row."""
-        return self.db.write(jobs_sql.insert_job, _new_job(file_path, job_type, priority, policy_name, params))
+        return self.db.write(jobs_sql.insert_job, new_job(file_path, job_type, priority, policy_name, params))
 
     def submit(
         self,
@@ -161,7 +145,7 @@ class SqliteStore:
         The key's first request must match this one (``request_hash``), else
         :class:`IdempotencyConflict`.
         """
-        row = _new_job(file_path, job_type, priority, None, params)
+        row = new_job(file_path, job_type, priority, None, params)
 
         def submit_once(conn: Any) -> tuple[Row, bool]:
             now = now_iso()
@@ -187,15 +171,17 @@ class SqliteStore:
 
     # workers
 
-    def register_worker(self, host: str, pid: int, types: tuple[str, ...]) -> str:
-        """Register a starting worker; return its id. Workers gone for over an hour are
-        forgotten meanwhile."""
+    def register_worker(self, host: str, pid: int, types: tuple[str, ...], requeue: tuple[str, ...] = ()) -> str:
+        """Register a starting worker that runs ``types`` (``requeue``: those of them to
+        queue again, rather than fail, if this worker dies); return its id. Workers gone
+        for over an hour are forgotten meanwhile."""
         now = datetime.now(UTC)
         row = {
             "id": str(uuid.uuid4()),
             "host": host,
             "pid": pid,
             "types": types,
+            "requeue": requeue,
             "started_at": to_iso(now),
             "heartbeat_at": to_iso(now),
         }
@@ -215,18 +201,23 @@ class SqliteStore:
         """Return every registered worker (see :mod:`jobdash.store.sqlite.workers_sql`)."""
         return self.db.read(workers_sql.list_workers)
 
-    def claim(self, worker_pid: int, job_types: tuple[str, ...]) -> Row | None:
+    def on_job_queued(self, callback: Callable[[], None]) -> None:
+        """No notifications on one SQLite file: idle workers poll (every second)."""
+
+    def claim(self, worker_pid: int, job_types: tuple[str, ...], *, worker_id: str | None = None) -> Row | None:
         """Atomically mark the next queued job of ``job_types`` running for this worker.
 
         Jobs of other types stay queued for whichever worker handles them.
         """
-        return self.db.write(jobs_sql.claim_next, worker_pid, now_iso(), job_types)
+        return self.db.write(jobs_sql.claim_next, worker_pid, worker_id, now_iso(), job_types)
 
-    def heartbeat(self, job_id: str) -> bool:
+    def heartbeat(self, job_id: str, *, worker_id: str | None = None) -> bool:
         """Refresh a running job's heartbeat; False if it is no longer running."""
-        return self.db.write(jobs_sql.heartbeat, job_id, now_iso())
+        return self.db.write(jobs_sql.heartbeat, job_id, now_iso(), worker_id)
 
-    def progress(self, job_id: str, processed: int, total: int, unit: str = "files") -> bool:
+    def progress(
+        self, job_id: str, processed: int, total: int, unit: str = "files", *, worker_id: str | None = None
+    ) -> bool:
         """Record ``processed`` of ``total``; False if the job stopped running (cancelled).
 
         >>> store.progress(job_id, 25, 100)  # doctest: +SKIP
@@ -234,7 +225,7 @@ class SqliteStore:
         """
         percent = round(100.0 * processed / total, 2) if total > 0 else 0.0
         progress = {"processed": processed, "total": total, "unit": unit}
-        return self.db.write(jobs_sql.record_progress, job_id, percent, progress, now_iso())
+        return self.db.write(jobs_sql.record_progress, job_id, percent, progress, now_iso(), worker_id)
 
     def finish(
         self,
@@ -244,23 +235,26 @@ class SqliteStore:
         summary: dict[str, Any] | None = None,
         error_message: str | None = None,
         output_path: str | None = None,
+        worker_id: str | None = None,
     ) -> bool:
-        """Record a job's end: completed, failed or cancelled. False if it was not running."""
+        """Record a job's end: completed, failed or cancelled. False if it was not running
+        (or is no longer this worker's)."""
         return self.db.write(
             lambda conn: jobs_sql.finish_job(
                 conn,
                 job_id,
                 status,
                 now_iso(),
+                worker_id,
                 summary=summary,
                 error_message=error_message,
                 output_path=output_path,
             )
         )
 
-    def release(self, job_id: str) -> bool:
+    def release(self, job_id: str, *, worker_id: str | None = None) -> bool:
         """Put a running job back in the queue (its worker is shutting down)."""
-        return self.db.write(jobs_sql.release_job, job_id)
+        return self.db.write(jobs_sql.release_job, job_id, worker_id)
 
     def cancel(self, job_id: str) -> Row | None:
         """Cancel a queued or running job; return its new row, or None if not active.
@@ -272,11 +266,53 @@ class SqliteStore:
         return self.db.write(jobs_sql.cancel_job, job_id, now_iso())
 
     def recover_stale(self, stale_after_s: float, *, now: datetime | None = None) -> list[Row]:
-        """Fail running jobs with no heartbeat for ``stale_after_s`` seconds; return them."""
+        """Requeue or fail running jobs with no heartbeat for ``stale_after_s`` seconds
+        (requeued when their worker declared the type safe to run again); return them."""
         moment = now or datetime.now(UTC)
         cutoff = to_iso(moment - timedelta(seconds=stale_after_s))
-        return self.db.write(jobs_sql.fail_stale, cutoff, to_iso(moment), stale_after_s)
+        return self.db.write(jobs_sql.recover_stale, cutoff, to_iso(moment), stale_after_s)
 
     def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
         """Given the start of an id (as ``jobdash jobs`` prints), return up to ``limit`` ids."""
         return self.db.read(jobs_sql.ids_with_prefix, prefix, limit)
+
+    def prune(self, older_than_s: float, *, now: datetime | None = None, batch: int = PRUNE_BATCH_DEFAULT) -> int:
+        """Delete finished jobs that ended over ``older_than_s`` seconds before ``now``, with
+        their log files, ``batch`` jobs per transaction; return how many were deleted.
+
+        Short transactions let workers and the server write between batches. Each batch
+        commits before its logs are removed, so no listed job ever loses its log; a crash
+        in between leaves only stray files.
+        """
+        moment = prune_cutoff(older_than_s, batch, now)
+        if moment is None:
+            return 0  # a cutoff before year 1: no job ended that long ago
+        cutoff = to_iso(moment)
+        deleted = 0
+        while True:
+            rows = self.db.write(jobs_sql.delete_finished, cutoff, batch)
+            for row in rows:
+                self._remove_log(row)
+            deleted += len(rows)
+            if len(rows) < batch:
+                return deleted
+
+    def _remove_log(self, row: Row) -> None:
+        """Given a deleted job's ``id, log_path``, remove its log file and ``.gz`` sibling,
+        only where they lie in the logs directory (a stored path may point anywhere)."""
+        try:
+            path = self.log_path(row)
+        except ValueError:
+            return  # no stored path and an id that is not a UUID: no log of ours
+        if path.name in ("", ".", ".."):
+            return
+        # The folder is resolved, the name is not: a symlink in logs/ is removed itself,
+        # never the file it points to.
+        folder = path.parent.resolve()
+        if not folder.is_relative_to(self.logs_dir.resolve()):
+            return
+        for name in (path.name, path.name + ".gz"):
+            try:
+                (folder / name).unlink(missing_ok=True)
+            except OSError as error:
+                log.warning("pruned job %s: could not remove its log %s: %s", row["id"], folder / name, error)

@@ -22,10 +22,14 @@ def register_worker(conn: sqlite3.Connection, row: Row, prune_before: str) -> No
     )
     conn.execute(
         """
-        INSERT INTO workers (id, host, pid, types_json, started_at, heartbeat_at)
-        VALUES (:id, :host, :pid, :types_json, :started_at, :heartbeat_at)
+        INSERT INTO workers (id, host, pid, types_json, requeue_json, started_at, heartbeat_at)
+        VALUES (:id, :host, :pid, :types_json, :requeue_json, :started_at, :heartbeat_at)
         """,
-        {**row, "types_json": json.dumps(list(row["types"]))},
+        {
+            **row,
+            "types_json": json.dumps(list(row["types"])),
+            "requeue_json": json.dumps(list(row.get("requeue", ()))),
+        },
     )
 
 

@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from jobdash.model.ids import is_uuid
 from jobdash.model.list_query import SINCE_WINDOWS, ListQuery
 from jobdash.model.states import PRIORITY_DEFAULT
-from jobdash.store.interface import ReadOnlyStore, Row, StoreUnavailable
+from jobdash.store.interface import PRUNE_BATCH_DEFAULT, ReadOnlyStore, Row, StoreUnavailable
 from jobdash.store.log_reader import LogSlice
 from jobdash.store.vpo import logs
 from jobdash.store.vpo.connection import BUSY_TIMEOUT_MS, VpoConnection, VpoOpenError, shm_problem
@@ -214,8 +215,15 @@ class VpoStore:
         """Refused: VPO's jobs are queued by VPO."""
         return self._refuse()
 
-    submit = claim = heartbeat = progress = finish = release = cancel = _refuse
+    def prune(self, older_than_s: float, *, now: datetime | None = None, batch: int = PRUNE_BATCH_DEFAULT) -> int:
+        """Refused: VPO's jobs and logs are VPO's to delete."""
+        return self._refuse()
+
+    submit = claim = heartbeat = progress = finish = release = cancel = open_log = _refuse
     register_worker = worker_heartbeat = worker_stopped = _refuse
+
+    def on_job_queued(self, callback: Callable[[], None]) -> None:
+        """No worker of jobdash's runs on VPO's store: nothing to wake."""
 
 
 def _where(
