@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from jobdash.jobs.sample_library import make_library
 from jobdash.store.sqlite.store import SqliteStore
 from support.cli import TIMEOUT_S, clean_env, jobdash
+from support.sqlhelpers import set_columns
 
 UUID_LINE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -33,14 +33,6 @@ def media(tmp_path: Path) -> Path:
     path = tmp_path / "media"
     make_library(path, files=3)
     return path
-
-
-@pytest.fixture
-def store(data: Path) -> Iterator[SqliteStore]:
-    """The store in the data directory, to inspect what the command did."""
-    job_store = SqliteStore(data)
-    yield job_store
-    job_store.close()
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
@@ -259,15 +251,9 @@ def test_cancel_an_already_cancelled_job(data: Path, store: SqliteStore) -> None
 
 def test_cancel_an_ambiguous_prefix(data: Path, store: SqliteStore) -> None:
     """A prefix shared by several jobs asks for more characters."""
-    import sqlite3
-
     ids = [store.create("/m", "scan")["id"] for _ in range(2)]
-    conn = sqlite3.connect(data / "jobdash.db", isolation_level=None)
-    try:
-        for i, job_id in enumerate(ids):
-            conn.execute("UPDATE jobs SET id = ? WHERE id = ?", (f"abcd000{i}" + job_id[8:], job_id))
-    finally:
-        conn.close()
+    for i, job_id in enumerate(ids):
+        set_columns(store, job_id, id=f"abcd000{i}" + job_id[8:])
     result = jobdash("cancel", "abcd", "--data-dir", data)
     assert result.returncode == 1
     assert "matches 2 jobs; give more characters" in one_line_error(result)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,14 +30,6 @@ def data(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def store(data: Path) -> Iterator[SqliteStore]:
-    """The store in the data directory, to set up jobs and inspect what the command did."""
-    job_store = SqliteStore(data)
-    yield job_store
-    job_store.close()
-
-
 def ended(store: SqliteStore, status: str, days_ago: float) -> str:
     """Queue, run and end a scan with ``status``, dated ``days_ago`` (set in SQL, as the
     command has no clock to turn); return its id."""
@@ -46,7 +37,7 @@ def ended(store: SqliteStore, status: str, days_ago: float) -> str:
     assert store.claim(PID, ("scan",))["id"] == job["id"]  # type: ignore[index]
     assert store.finish(job["id"], status)
     moment = datetime.now(UTC) - timedelta(days=days_ago)
-    set_columns(store.data_dir, job["id"], created_at=to_iso(moment), completed_at=to_iso(moment))
+    set_columns(store, job["id"], created_at=to_iso(moment), completed_at=to_iso(moment))
     return job["id"]
 
 
@@ -63,9 +54,9 @@ def test_prune_deletes_old_finished_jobs_and_says_how_many(data: Path, store: Sq
     old = [ended(store, status, 100) for status in ("completed", "failed", "cancelled")]
     young = ended(store, "completed", 80)
     waiting = store.create("/media", "apply")["id"]
-    set_columns(data, waiting, created_at=to_iso(datetime.now(UTC) - timedelta(days=400)))
-    log = store.logs_dir / f"{old[0]}.log"
-    log.write_text("a line\n")
+    set_columns(store, waiting, created_at=to_iso(datetime.now(UTC) - timedelta(days=400)))
+    with store.open_log(store.get(old[0])) as log:
+        log.write("a line")
 
     before = datetime.now(UTC)
     result = jobdash("prune", "--older-than", "90d", "--data-dir", data)
@@ -80,7 +71,7 @@ def test_prune_deletes_old_finished_jobs_and_says_how_many(data: Path, store: Sq
     assert before - timedelta(days=90, seconds=1) <= cutoff <= after - timedelta(days=90)
     assert [store.get(job_id) for job_id in old] == [None] * 3
     assert store.get(young) is not None and store.get(waiting) is not None
-    assert not log.exists()
+    assert store.read_log({"id": old[0], "log_path": None}, 0, 10).total_lines == 0
 
 
 def test_one_job_is_said_in_the_singular_and_none_is_fine(data: Path, store: SqliteStore) -> None:

@@ -42,7 +42,7 @@ def ended(store: SqliteStore, **columns: Any) -> Row:
     assert store.claim(PID, ("scan",))["id"] == job["id"]  # type: ignore[index]
     assert store.finish(job["id"], "completed")
     if columns:
-        set_columns(store.data_dir, job["id"], **columns)
+        set_columns(store, job["id"], **columns)
     row = store.get(job["id"])
     assert row is not None
     return row

@@ -9,10 +9,16 @@ from pathlib import Path
 
 TIMEOUT_S = 60
 
+#: Settings every command of the current test gets (the store fixture of a test that runs
+#: on PostgreSQL puts JOBDASH_DATABASE_URL here, and takes it out afterwards).
+TEST_ENV: dict[str, str] = {}
+
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without JOBDASH_* settings, plus `extra`."""
+    """The caller's environment without JOBDASH_* settings, plus the test's own
+    (:data:`TEST_ENV`), plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOBDASH_")}
+    env.update(TEST_ENV)
     env.update(extra)
     return env
 

@@ -50,7 +50,7 @@ def _scan_root(text: str) -> str:
 def _queue(args: argparse.Namespace, job_type: str, target: str, params: dict[str, str]) -> int:
     """Queue a job through the shared checks; print its id; with --wait, follow it."""
     types = load_types(getattr(args, "job_module", ()), getattr(args, "ffmpeg", None))
-    store = open_cli_store(args.data_dir)
+    store = open_cli_store(args.data_dir, database_url=args.database)
     try:
         job = submit_job(store, types.infos, job_type, target, params=params, priority=args.priority)
         print(job["id"], flush=True)
@@ -115,7 +115,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         )
     except ParamError as error:
         raise CliError(str(error)) from None
-    store = open_cli_store(args.data_dir, vpo_db=args.vpo_db, vpo_data_dir=args.vpo_data_dir)
+    store = open_cli_store(
+        args.data_dir, database_url=args.database, vpo_db=args.vpo_db, vpo_data_dir=args.vpo_data_dir
+    )
     try:
         if query.types:
             try:
@@ -141,7 +143,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 def cmd_workers(args: argparse.Namespace) -> int:
     """Print the workers registry."""
-    store = open_cli_store(args.data_dir)
+    store = open_cli_store(args.data_dir, database_url=args.database)
     try:
         rows = store.workers()
     finally:
@@ -159,7 +161,7 @@ def cmd_workers(args: argparse.Namespace) -> int:
 
 def cmd_cancel(args: argparse.Namespace) -> int:
     """Cancel a job by id or unique prefix."""
-    store = open_cli_store(args.data_dir)
+    store = open_cli_store(args.data_dir, database_url=args.database)
     try:
         job_id = _resolve_id(store, args.job_id)
         job = store.cancel(job_id)
@@ -189,7 +191,9 @@ def cmd_prune(args: argparse.Namespace) -> int:
     """Delete finished jobs older than --older-than, with their logs; print how many."""
     seconds = parse_age(args.older_than)  # checked by the parser already
     now = datetime.now(UTC)
-    store = open_cli_store(args.data_dir, vpo_db=args.vpo_db, vpo_data_dir=args.vpo_data_dir)
+    store = open_cli_store(
+        args.data_dir, database_url=args.database, vpo_db=args.vpo_db, vpo_data_dir=args.vpo_data_dir
+    )
     try:
         deleted = store.prune(seconds, now=now, batch=args.batch)
     except ReadOnlyStore as error:

@@ -152,6 +152,35 @@ def data_dir_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def database_url(text: str) -> str:
+    """Given a ``--database`` value, return it if it is a PostgreSQL URL.
+
+    >>> database_url("postgresql://jobdash@db.lan/jobdash")
+    'postgresql://jobdash@db.lan/jobdash'
+    """
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise argparse.ArgumentTypeError(
+            f"must be a PostgreSQL URL, like postgresql://user@host/dbname; got {text[:60]!r} "
+            "(without --database, jobdash keeps its jobs in SQLite in the data directory)"
+        )
+    return text
+
+
+def database_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--database``: the PostgreSQL store shared by several hosts, instead of SQLite."""
+    add(
+        parser,
+        "--database",
+        "JOBDASH_DATABASE_URL",
+        convert=database_url,
+        metavar="URL",
+        help="keep jobs, workers and job logs in this PostgreSQL database "
+        "(postgresql://user@host/dbname; add ?pgbouncer=transaction behind PgBouncer in "
+        "transaction mode), shared by API replicas and workers on many hosts "
+        "(default: SQLite in the data directory)",
+    )
+
+
 def stale_option(parser: argparse.ArgumentParser) -> None:
     add(
         parser,

@@ -11,6 +11,7 @@ from jobdash.cli.options import (
     age,
     boolean,
     data_dir_option,
+    database_option,
     env,
     job_types_options,
     names,
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Starts a worker process too unless --no-worker is given.",
     )
     data_dir_option(serve)
+    database_option(serve)
     add(
         serve,
         "--host",
@@ -156,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("directory", metavar="DIR", help="directory to scan")
     data_dir_option(scan)
+    database_option(scan)
     queue_options(scan)
 
     worker = commands.add_parser(
@@ -165,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         "SIGTERM or SIGINT the current job goes back to the queue.",
     )
     data_dir_option(worker)
+    database_option(worker)
     stale_option(worker)
     rate_option(worker)
     job_types_options(worker)
@@ -182,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         "jobs", help="list jobs, newest first", description="Print a table of jobs, newest first."
     )
     data_dir_option(jobs)
+    database_option(jobs)
     vpo_options(jobs)
     add(
         jobs,
@@ -227,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a parameter for the job type (repeatable; env: one K=V per line)",
     )
     data_dir_option(submit)
+    database_option(submit)
     job_types_options(submit)
     queue_options(submit)
 
@@ -238,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
         "job it runs.",
     )
     data_dir_option(workers)
+    database_option(workers)
     stale_option(workers)
 
     cancel = commands.add_parser(
@@ -248,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cancel.add_argument("job_id", metavar="ID")
     data_dir_option(cancel)
+    database_option(cancel)
 
     prune = commands.add_parser(
         "prune",
@@ -257,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: jobdash prune --older-than 90d",
     )
     data_dir_option(prune)
+    database_option(prune)
     vpo_options(prune)
     add(
         prune,

@@ -57,10 +57,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if dist is None and (Path.cwd() / "dist" / "index.html").is_file():
         dist = Path.cwd() / "dist"
     # Refuses an unusable data dir, or VPO database, before start-up.
-    store = open_cli_store(args.data_dir, vpo_db=args.vpo_db, vpo_data_dir=args.vpo_data_dir)
+    store = _open_when_free(args)
     store.close()
     settings = ServerSettings(
         data_dir=store.data_dir,
+        database_url=args.database,
         vpo_db=args.vpo_db,
         vpo_data_dir=args.vpo_data_dir,
         dist=dist,
@@ -75,7 +76,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     worker = (
         None
         if args.no_worker or store.read_only
-        else WorkerProcess(settings.data_dir, settings.stale_after, args.max_files_per_second)
+        else WorkerProcess(settings.data_dir, settings.stale_after, args.max_files_per_second, args.database)
     )
     try:
         app = create_app(settings, worker=worker)
@@ -85,7 +86,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(
         f"jobdash {__version__} serving on {where} (API {where}/api/jobs; "
         f"frontend: {dist or 'none, API only'}; "
-        f"{f'VPO library {args.vpo_db} (read-only)' if store.read_only else f'data: {settings.data_dir}'}; "
+        f"{_store_shown(args, store, settings.data_dir)}; "
         f"worker: {'off' if worker is None else 'on'}; writes: {'on' if tokens else 'off'})",
         flush=True,
     )
@@ -103,13 +104,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_when_free(data_dir: Path, wait_s: float = 30.0) -> JobStore:
-    """Open the store for a worker, waiting out another process that holds it busy (a
-    server migrating a new database at the same moment): a worker recovers by itself."""
+def _store_shown(args: argparse.Namespace, store: JobStore, data_dir: Path) -> str:
+    """Say which store a server runs on (a database URL without its password)."""
+    if store.read_only:
+        return f"VPO library {args.vpo_db} (read-only)"
+    if args.database:
+        return f"database: {store}"
+    return f"data: {data_dir}"
+
+
+def _open_when_free(args: argparse.Namespace, wait_s: float = 30.0) -> JobStore:
+    """Open the command's store, waiting out a store that cannot serve yet (a server
+    migrating a new SQLite database at the same moment, a PostgreSQL server still
+    starting): services started in any order come up by themselves."""
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            return open_cli_store(data_dir)
+            return open_cli_store(
+                args.data_dir,
+                database_url=args.database,
+                vpo_db=getattr(args, "vpo_db", None),
+                vpo_data_dir=getattr(args, "vpo_data_dir", None),
+            )
         except StoreUnavailable as error:
             if time.monotonic() >= deadline:
                 raise
@@ -133,7 +149,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     for name, reason in sorted(types.unavailable.items()):
         if not args.types:
             log.warning("job type %s is not available here: %s", name, reason)
-    store = _open_when_free(args.data_dir)
+    store = _open_when_free(args)
     parent = env(PARENT_PID_ENV)
     worker = Worker(
         store,

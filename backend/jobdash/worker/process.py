@@ -21,10 +21,14 @@ STOP_TIMEOUT_S = 15.0
 
 
 class WorkerProcess:
-    """Starts ``jobdash worker`` for a data directory; :meth:`stop` ends it. Idempotent."""
+    """Starts ``jobdash worker`` for a data directory (or a PostgreSQL database);
+    :meth:`stop` ends it. Idempotent."""
 
-    def __init__(self, data_dir: Path, stale_after: float, max_files_per_second: float = 0) -> None:
+    def __init__(
+        self, data_dir: Path, stale_after: float, max_files_per_second: float = 0, database_url: str | None = None
+    ) -> None:
         self.data_dir = data_dir
+        self.database_url = database_url
         self.stale_after = stale_after
         self.max_files_per_second = max_files_per_second
         self._process: subprocess.Popen[bytes] | None = None
@@ -51,6 +55,10 @@ class WorkerProcess:
             f"{self.max_files_per_second:g}",
         ]
         env = {**os.environ, PARENT_PID_ENV: str(os.getpid())}
+        if self.database_url:
+            # In the environment, not the command line: a URL may carry a password, and
+            # every user of the host can read command lines.
+            env["JOBDASH_DATABASE_URL"] = self.database_url
         self._process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
         log.info("worker process %d started", self._process.pid)
 

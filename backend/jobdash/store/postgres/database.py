@@ -32,6 +32,9 @@ from jobdash.store.interface import StoreUnavailable
 
 T = TypeVar("T")
 log = logging.getLogger("jobdash.store.postgres")
+# The pool logs every failed reconnection attempt; the store reports the outage once, as
+# StoreUnavailable, to whoever asked.
+logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 POOL_MIN, POOL_MAX = 1, 8
 # How long a caller waits for a free connection (or a new one) before the store counts
@@ -128,7 +131,13 @@ class Database:
             open=False,
         )
         try:
-            self.pool.open(wait=True, timeout=POOL_TIMEOUT_S)
+            try:
+                self.pool.open(wait=True, timeout=POOL_TIMEOUT_S)
+            except PoolTimeout:
+                # The pool only says it gave up: one direct attempt says why (refused,
+                # unknown host, bad password, no such database).
+                psycopg.connect(self.url.conninfo, connect_timeout=CONNECT_TIMEOUT_S).close()
+                raise
             with self.pool.connection() as conn:
                 migrate(conn)
         except BaseException as error:

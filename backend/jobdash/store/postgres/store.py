@@ -70,6 +70,9 @@ class PostgresStore:
     def __repr__(self) -> str:
         return f"PostgresStore({self.url.shown!r})"
 
+    def __str__(self) -> str:
+        return self.url.shown
+
     def close(self) -> None:
         """Stop listening and close every connection. Idempotent."""
         watcher, self._watcher = self._watcher, None
