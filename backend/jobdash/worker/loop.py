@@ -165,12 +165,9 @@ class Worker:
         job_log.write(
             f"job {job['id']} ({job['job_type']} {job['file_path']}) started by worker {self.pid} on {self.host}"
         )
+        # The claim itself showed the job in this worker's registry row, and the job's
+        # end clears it: no registry write of its own per job.
         self._current_job_id = job["id"]
-        self._next_beat = 0.0
-        try:
-            self.beat_if_due()  # the registry shows the new job at once
-        except StoreUnavailable as error:
-            log.warning("worker %d: heartbeat not recorded: %s", self.pid, error)
         beat.start()
         try:
             self._record(ctx, job_log, self.handlers[job["job_type"]])
@@ -179,7 +176,6 @@ class Worker:
             beat.join()
             job_log.close()
             self._current_job_id = None
-            self._next_beat = 0.0
 
     def _record(self, ctx: JobContext, job_log: JobLogWriter, handler: Handler) -> None:
         job_id, mine = ctx.id, self.worker_id

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors
@@ -57,11 +57,27 @@ class DatabaseUrl:
     @property
     def shown(self) -> str:
         """The URL without its password, for messages and logs."""
-        parts = urlsplit(self.conninfo)
-        host = parts.hostname or ""
-        user = f"{parts.username}@" if parts.username else ""
-        port = f":{parts.port}" if parts.port else ""
-        return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, "", ""))
+        return _without_password(self.conninfo)
+
+
+def _without_password(url: str) -> str:
+    """Given a URL, return it without its password and query (which may hold one too).
+
+    The host part is kept as written (an IPv6 address keeps its brackets, a malformed port
+    stays visible rather than raising).
+
+    >>> _without_password("postgresql://app:p@ss@[::1]:5432/jobs?password=x")
+    'postgresql://app@[::1]:5432/jobs'
+    >>> _without_password("postgresql:///jobs?host=/run/postgresql")
+    'postgresql:///jobs'
+    """
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    netloc = f"{user}@{hostport}" if at and user else hostport
+    if parts.scheme and url[len(parts.scheme) :].startswith("://"):
+        return f"{parts.scheme}://{netloc}{parts.path}"  # urlunsplit drops an empty host's "//"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def parse_url(url: str) -> DatabaseUrl:
@@ -75,19 +91,31 @@ def parse_url(url: str) -> DatabaseUrl:
     False
     >>> parse_url("postgresql://app:secret@db:5433/jobs").shown
     'postgresql://app@db:5433/jobs'
-    >>> parse_url("mysql://db/jobs")
+    >>> parse_url("mysql://app:secret@db/jobs")
     Traceback (most recent call last):
-    ValueError: database URL must start with postgresql:// or postgres://; got 'mysql://db/jobs'
+    ValueError: database URL must start with postgresql:// or postgres://; got 'mysql://app@db/jobs'
     """
     parts = urlsplit(url)
+    # Messages show the URL without its password: they end up on terminals and in logs.
     if parts.scheme not in ("postgresql", "postgres"):
-        raise ValueError(f"database URL must start with postgresql:// or postgres://; got {url[:80]!r}")
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    pooler = [value for key, value in query if key == "pgbouncer"]
+        raise ValueError(
+            f"database URL must start with postgresql:// or postgres://; got {_without_password(url)[:80]!r}"
+        )
+    try:
+        parts.port  # noqa: B018 -- parsing it is the check
+    except ValueError:
+        raise ValueError(
+            f"the port in the database URL must be a number from 0 to 65535; got {_without_password(url)[:80]!r}"
+        ) from None
+    # libpq's options pass through as written: libpq decodes %XX only (a "+" stays a "+").
+    options = [option for option in parts.query.split("&") if option]
+    pooler = [unquote(value) for key, _, value in (o.partition("=") for o in options) if unquote(key) == "pgbouncer"]
     if pooler and pooler[-1] not in ("transaction", "session"):
         raise ValueError(f"pgbouncer= in the database URL must be transaction or session; got {pooler[-1]!r}")
-    rest = [(key, value) for key, value in query if key != "pgbouncer"]
-    conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(rest), parts.fragment))
+    rest = "&".join(option for option in options if unquote(option.partition("=")[0]) != "pgbouncer")
+    # Not urlunsplit: it drops the "//" of an empty host (postgresql:///jobs, a Unix
+    # socket), and libpq then no longer reads the string as a URL.
+    conninfo = f"{parts.scheme}://{parts.netloc}{parts.path}" + (f"?{rest}" if rest else "")
     return DatabaseUrl(conninfo, session_features=not pooler or pooler[-1] == "session")
 
 

@@ -110,7 +110,8 @@ def claim_next(conn: Conn, worker_pid: int, worker_id: str | None, job_types: tu
 
     One statement: the materialized CTE locks the candidate row and skips rows other
     workers are claiming at this moment, so concurrent claims never wait on each other
-    and never take the same job. The partial index on queued jobs serves the order.
+    and never take the same job. The partial index on queued jobs serves the order. The
+    worker's registry row names the job from the same statement on.
     """
     assert job_types, "a worker handles at least one job type"
     return as_row(
@@ -123,13 +124,22 @@ def claim_next(conn: Conn, worker_pid: int, worker_id: str | None, job_types: tu
                  LIMIT 1
                    FOR UPDATE SKIP LOCKED
             )
-            UPDATE jobs AS j
-               SET status = 'running', started_at = now(), completed_at = NULL,
-                   worker_pid = %(pid)s, worker_id = %(worker)s, worker_heartbeat = now(),
-                   progress_percent = 0, progress_json = NULL, error_message = NULL, summary_json = NULL
-              FROM next
-             WHERE j.id = next.id
-            RETURNING j.*
+            , claimed AS (
+                UPDATE jobs AS j
+                   SET status = 'running', started_at = now(), completed_at = NULL,
+                       worker_pid = %(pid)s, worker_id = %(worker)s, worker_heartbeat = now(),
+                       progress_percent = 0, progress_json = NULL, error_message = NULL, summary_json = NULL
+                  FROM next
+                 WHERE j.id = next.id
+                RETURNING j.*
+            )
+            , registry AS (
+                -- The worker's registry row shows its new job at once, in the same statement.
+                UPDATE workers AS w SET current_job_id = claimed.id, heartbeat_at = now(), stopped_at = NULL
+                  FROM claimed
+                 WHERE w.id = %(worker)s
+            )
+            SELECT * FROM claimed
             """,
             {"types": list(job_types), "pid": worker_pid, "worker": worker_id},
         ).fetchone()
@@ -200,7 +210,18 @@ def finish_job(
             "worker": worker_id,
         },
     ).fetchone()
+    if row is not None:
+        _job_left(conn, job_id, worker_id)
     return row is not None
+
+
+def _job_left(conn: Conn, job_id: str, worker_id: str | None) -> None:
+    """The worker's registry row no longer names the job (it ended or went back)."""
+    if worker_id is not None:
+        conn.execute(
+            "UPDATE workers SET current_job_id = NULL, heartbeat_at = now() WHERE id = %s AND current_job_id = %s",
+            (worker_id, job_id),
+        )
 
 
 def release_job(conn: Conn, job_id: str, worker_id: str | None) -> bool:
@@ -214,6 +235,8 @@ def release_job(conn: Conn, job_id: str, worker_id: str | None) -> bool:
         """,  # type: ignore[arg-type]
         {"id": job_id, "worker": worker_id},
     ).fetchone()
+    if row is not None:
+        _job_left(conn, job_id, worker_id)
     return row is not None
 
 

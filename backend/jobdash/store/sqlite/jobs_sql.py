@@ -99,7 +99,7 @@ def claim_next(
     running for this worker and return it; None when no such job waits."""
     assert job_types, "a worker handles at least one job type"
     marks = ",".join("?" * len(job_types))
-    return _row(
+    claimed = _row(
         conn.execute(
             f"""
             UPDATE jobs
@@ -115,6 +115,22 @@ def claim_next(
             (now, worker_pid, worker_id, now, *job_types),
         ).fetchone()
     )
+    if claimed is not None and worker_id is not None:
+        # The worker's registry row shows its new job at once, in the same transaction.
+        conn.execute(
+            "UPDATE workers SET current_job_id = ?, heartbeat_at = ?, stopped_at = NULL WHERE id = ?",
+            (claimed["id"], now, worker_id),
+        )
+    return claimed
+
+
+def _job_left(conn: sqlite3.Connection, job_id: str, worker_id: str | None, now: str) -> None:
+    """The worker's registry row no longer names the job (it ended or went back)."""
+    if worker_id is not None:
+        conn.execute(
+            "UPDATE workers SET current_job_id = NULL, heartbeat_at = ? WHERE id = ? AND current_job_id = ?",
+            (now, worker_id, job_id),
+        )
 
 
 # A worker's write counts only while the job is still its own: a worker presumed dead
@@ -192,10 +208,12 @@ def finish_job(
             "worker": worker_id,
         },
     ).fetchone()
+    if updated is not None:
+        _job_left(conn, job_id, worker_id, now)
     return updated is not None
 
 
-def release_job(conn: sqlite3.Connection, job_id: str, worker_id: str | None) -> bool:
+def release_job(conn: sqlite3.Connection, job_id: str, worker_id: str | None, now: str) -> bool:
     """Return a running job to the queue (its worker is stopping); False if not running."""
     updated = conn.execute(
         f"""
@@ -206,6 +224,8 @@ def release_job(conn: sqlite3.Connection, job_id: str, worker_id: str | None) ->
         """,
         {"id": job_id, "worker": worker_id},
     ).fetchone()
+    if updated is not None:
+        _job_left(conn, job_id, worker_id, now)
     return updated is not None
 
 

@@ -254,7 +254,7 @@ class SqliteStore:
 
     def release(self, job_id: str, *, worker_id: str | None = None) -> bool:
         """Put a running job back in the queue (its worker is shutting down)."""
-        return self.db.write(jobs_sql.release_job, job_id, worker_id)
+        return self.db.write(jobs_sql.release_job, job_id, worker_id, now_iso())
 
     def cancel(self, job_id: str) -> Row | None:
         """Cancel a queued or running job; return its new row, or None if not active.
