@@ -284,10 +284,11 @@ def abandoned_job(store: SqliteStore, *, age_s: float = 60.0) -> dict[str, Any]:
 
 
 def test_recovery_interval() -> None:
-    """Recovery runs at a quarter of the threshold, between 1 and 30 seconds."""
-    assert recovery_interval(60) == 15.0
+    """Recovery runs at a quarter of the threshold, between 1 and 10 seconds."""
+    assert recovery_interval(60) == 10.0  # found within --stale-after + 10 s
+    assert recovery_interval(20) == 5.0
     assert recovery_interval(4) == 1.0
-    assert recovery_interval(1000) == 30.0
+    assert recovery_interval(1000) == 10.0
 
 
 def test_recover_if_due_fails_stale_jobs_and_logs_it(store: SqliteStore) -> None:
