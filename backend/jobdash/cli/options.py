@@ -14,7 +14,7 @@ from jobdash.cli.data_dir import default_data_dir
 from jobdash.model.durations import parse_age
 from jobdash.model.polling import ConfigError, parse_bool
 from jobdash.model.staleness import STALE_AFTER_DEFAULT_S, STALE_AFTER_MIN_S
-from jobdash.model.states import PRIORITY_MAX, PRIORITY_MIN
+from jobdash.model.states import LOG_LINES_CAP_DEFAULT, PRIORITY_MAX, PRIORITY_MIN
 
 
 class CliError(Exception):
@@ -76,14 +76,41 @@ def age(text: str) -> str:
     return text.strip()
 
 
+def whole_number(minimum: int, maximum: int, unit: str) -> Callable[[str], int]:
+    """Return a converter that takes a whole number of ``unit`` from minimum to maximum.
+
+    >>> whole_number(1, 10, "jobs")("7")
+    7
+    """
+
+    def parse(text: str) -> int:
+        if not (text.isascii() and text.isdigit()) or not minimum <= int(text) <= maximum:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number of {unit} from {minimum} to {maximum}; got {text!r}"
+            )
+        return int(text)
+
+    return parse
+
+
 PRUNE_BATCH_MAX = 10000
+# Bounded so one batch cannot hold the store's write lock for long.
+prune_batch = whole_number(1, PRUNE_BATCH_MAX, "jobs")
+LOG_LINES_MAX = 100_000_000
 
 
-def prune_batch(text: str) -> int:
-    # Bounded so one batch cannot hold the store's write lock for long.
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= PRUNE_BATCH_MAX:
-        raise argparse.ArgumentTypeError(f"must be a whole number of jobs from 1 to {PRUNE_BATCH_MAX}; got {text!r}")
-    return int(text)
+def log_lines_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--max-log-lines``: the cap on one job's log in the PostgreSQL store."""
+    add(
+        parser,
+        "--max-log-lines",
+        "JOBDASH_MAX_LOG_LINES",
+        convert=whole_number(1, LOG_LINES_MAX, "lines"),
+        default=LOG_LINES_CAP_DEFAULT,
+        metavar="N",
+        help="with --database: keep at most N lines of each job's log, then one line that says the rest "
+        "were dropped (default: %(default)s)",
+    )
 
 
 def origin(text: str) -> str:

@@ -14,6 +14,7 @@ from jobdash.cli.options import (
     database_option,
     env,
     job_types_options,
+    log_lines_option,
     names,
     origin,
     param,
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stale_option(serve)
     rate_option(serve)
+    log_lines_option(serve)
     job_types_options(serve)
     vpo_options(serve)
     add(
@@ -171,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     database_option(worker)
     stale_option(worker)
     rate_option(worker)
+    log_lines_option(worker)
     job_types_options(worker)
     add(
         worker,

@@ -62,6 +62,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = ServerSettings(
         data_dir=store.data_dir,
         database_url=args.database,
+        log_lines_cap=args.max_log_lines,
         vpo_db=args.vpo_db,
         vpo_data_dir=args.vpo_data_dir,
         dist=dist,
@@ -76,7 +77,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     worker = (
         None
         if args.no_worker or store.read_only
-        else WorkerProcess(settings.data_dir, settings.stale_after, args.max_files_per_second, args.database)
+        else WorkerProcess(
+            settings.data_dir, settings.stale_after, args.max_files_per_second, args.database, args.max_log_lines
+        )
     )
     try:
         app = create_app(settings, worker=worker)
@@ -123,6 +126,7 @@ def _open_when_free(args: argparse.Namespace, wait_s: float = 30.0) -> JobStore:
             return open_cli_store(
                 args.data_dir,
                 database_url=args.database,
+                log_lines_cap=getattr(args, "max_log_lines", None),
                 vpo_db=getattr(args, "vpo_db", None),
                 vpo_data_dir=getattr(args, "vpo_data_dir", None),
             )

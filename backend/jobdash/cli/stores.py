@@ -15,6 +15,7 @@ def open_cli_store(
     data_dir: Path,
     *,
     database_url: str | None = None,
+    log_lines_cap: int | None = None,
     vpo_db: Path | None = None,
     vpo_data_dir: Path | None = None,
 ) -> JobStore:
@@ -26,7 +27,7 @@ def open_cli_store(
     try:
         if database_url is not None:
             # Nothing of the store's is on this host's disk: the data dir is not created.
-            return open_store(data_dir, database_url=database_url)
+            return open_store(data_dir, database_url=database_url, log_lines_cap=log_lines_cap)
         if vpo_db is not None:
             return open_store(data_dir, vpo_db=vpo_db, vpo_data_dir=vpo_data_dir)
         return open_store(prepare_data_dir(data_dir))

@@ -111,6 +111,7 @@ def create_app(settings: ServerSettings, *, worker: Companion | None = None) -> 
     store = open_store(
         settings.data_dir,
         database_url=settings.database_url,
+        log_lines_cap=settings.log_lines_cap,
         vpo_db=settings.vpo_db,
         vpo_data_dir=settings.vpo_data_dir,
     )

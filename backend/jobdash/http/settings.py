@@ -29,6 +29,8 @@ class ServerSettings:
     job_types: Mapping[str, JobTypeInfo] = field(default_factory=dict)
     #: A PostgreSQL URL: the store shared by every host (None: SQLite in ``data_dir``).
     database_url: str | None = field(default=None, repr=False)
+    #: Lines one job's log keeps at most in the PostgreSQL store (None: the default).
+    log_lines_cap: int | None = None
     #: VPO's library database to serve read-only instead of the store in ``data_dir``,
     #: and the folder of its ``logs/`` (default: the database's folder).
     vpo_db: Path | None = None

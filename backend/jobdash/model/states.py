@@ -31,3 +31,8 @@ def is_job_type_name(name: object) -> bool:
     (True, False, False)
     """
     return isinstance(name, str) and JOB_TYPE_PATTERN.fullmatch(name) is not None
+
+
+#: Lines one job's log keeps at most where logs are rows in a shared database (the
+#: PostgreSQL store); past it one marker line says the rest were dropped.
+LOG_LINES_CAP_DEFAULT = 1_000_000

@@ -25,10 +25,16 @@ class WorkerProcess:
     :meth:`stop` ends it. Idempotent."""
 
     def __init__(
-        self, data_dir: Path, stale_after: float, max_files_per_second: float = 0, database_url: str | None = None
+        self,
+        data_dir: Path,
+        stale_after: float,
+        max_files_per_second: float = 0,
+        database_url: str | None = None,
+        max_log_lines: int | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.database_url = database_url
+        self.max_log_lines = max_log_lines
         self.stale_after = stale_after
         self.max_files_per_second = max_files_per_second
         self._process: subprocess.Popen[bytes] | None = None
@@ -59,6 +65,8 @@ class WorkerProcess:
             # In the environment, not the command line: a URL may carry a password, and
             # every user of the host can read command lines.
             env["JOBDASH_DATABASE_URL"] = self.database_url
+        if self.max_log_lines is not None:
+            env["JOBDASH_MAX_LOG_LINES"] = str(self.max_log_lines)
         self._process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
         log.info("worker process %d started", self._process.pid)
 

@@ -212,13 +212,15 @@ class Database:
     def _run(self, fn: Callable[..., T], args: tuple[Any, ...], *, read_only: bool) -> T:
         # A pooled connection may have died since its last use (the server restarted):
         # the pool drops it when it comes back broken, and a read simply runs again on
-        # a fresh one. A write is not repeated: whether it committed is unknown.
+        # a fresh one. A write is not repeated: whether it committed is unknown. Nor is
+        # a read that found no connection within the pool's timeout: waiting again would
+        # double the wait (to a client's own timeout) for the same 503.
         attempts = 2 if read_only else 1
         for attempt in range(1, attempts + 1):
             try:
                 return self._run_once(fn, args, read_only=read_only)
-            except StoreUnavailable:
-                if attempt == attempts:
+            except StoreUnavailable as error:
+                if attempt == attempts or isinstance(error.__cause__, PoolTimeout):
                     raise
         raise AssertionError("unreachable")
 

@@ -198,6 +198,65 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
     ],
+    # 2: counts and the change counter also follow writes by other programs that 1 missed:
+    # an UPDATE that changes a job's id (its old and new rows no longer pair up by id, so
+    # it looked like "nothing changed" and its status move went uncounted) and a TRUNCATE
+    # (no row triggers fire). Counts that drifted before are rebuilt from the table once.
+    [
+        """
+        CREATE OR REPLACE FUNCTION jobdash_jobs_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            my_slot integer := jobdash_slot();
+        BEGIN
+            -- A heartbeat changes nothing any reader shows: it must not invalidate their
+            -- caches. A row whose id changed has no old row of its id: that is a change.
+            IF NOT EXISTS (
+                SELECT 1 FROM new_rows AS n LEFT JOIN old_rows AS o USING (id)
+                 WHERE o.id IS NULL
+                    OR (to_jsonb(n) - 'worker_heartbeat') IS DISTINCT FROM (to_jsonb(o) - 'worker_heartbeat')
+            ) THEN
+                RETURN NULL;
+            END IF;
+            INSERT INTO job_counts AS c (status, job_type, slot, n)
+            SELECT status, job_type, my_slot, sum(delta) FROM (
+                SELECT status, job_type, 1 AS delta FROM new_rows
+                UNION ALL
+                SELECT status, job_type, -1 FROM old_rows
+            ) AS moves
+             GROUP BY status, job_type HAVING sum(delta) <> 0 ORDER BY status, job_type
+            ON CONFLICT (status, job_type, slot) DO UPDATE SET n = c.n + EXCLUDED.n;
+            UPDATE jobs_changes SET n = n + 1 WHERE slot = my_slot;
+            PERFORM pg_notify('jobdash_changes', '');
+            IF EXISTS (
+                SELECT 1 FROM new_rows AS n LEFT JOIN old_rows AS o USING (id)
+                 WHERE n.status = 'queued' AND (o.id IS NULL OR o.status <> 'queued')
+            ) THEN
+                PERFORM pg_notify('jobdash_queued', '');
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        """
+        CREATE FUNCTION jobdash_jobs_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            -- TRUNCATE holds the table exclusively: no writer is between its rows and these.
+            DELETE FROM job_counts;
+            UPDATE jobs_changes SET n = n + 1 WHERE slot = jobdash_slot();
+            PERFORM pg_notify('jobdash_changes', '');
+            RETURN NULL;
+        END $$
+        """,
+        """
+        CREATE TRIGGER jobs_truncated AFTER TRUNCATE ON jobs
+            FOR EACH STATEMENT EXECUTE FUNCTION jobdash_jobs_truncated()
+        """,
+        # Writers wait for the recount (SHARE: reads go on), so no move is lost between.
+        "LOCK TABLE jobs IN SHARE MODE",
+        "DELETE FROM job_counts",
+        "INSERT INTO job_counts (status, job_type, slot, n) SELECT status, job_type, 0, count(*) FROM jobs GROUP BY 1, 2",
+        # Answers kept on the old counts are stale now (a new database stays at version 0).
+        "UPDATE jobs_changes SET n = n + 1 WHERE slot = 0 AND EXISTS (SELECT 1 FROM jobs)",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 
 from jobdash.model.ids import is_uuid
 from jobdash.model.list_query import SINCE_WINDOWS, ListQuery
-from jobdash.model.states import PRIORITY_DEFAULT
+from jobdash.model.states import LOG_LINES_CAP_DEFAULT, PRIORITY_DEFAULT
 from jobdash.store.interface import PRUNE_BATCH_DEFAULT, IdempotencyConflict, Row
 from jobdash.store.log_reader import LogSlice
 from jobdash.store.new_job import GONE_WORKERS_KEEP_S, IDEMPOTENCY_KEEP_S, new_job, prune_cutoff
@@ -32,9 +32,6 @@ from jobdash.store.postgres.migrations import migrate
 from jobdash.store.postgres.watcher import ChangeWatcher
 
 T = TypeVar("T")
-
-#: Lines a job's log keeps at most (then one marker line says the rest were not kept).
-LOG_LINES_CAP_DEFAULT = 1_000_000
 
 
 class PostgresStore:
