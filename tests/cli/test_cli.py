@@ -8,10 +8,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jobdash.jobs.sample_library import make_library
+from jobdash.store.factory import open_store
 from jobdash.store.sqlite.store import SqliteStore
 from support.cli import TIMEOUT_S, clean_env, jobdash
 from support.sqlhelpers import set_columns
@@ -381,3 +383,48 @@ def test_a_database_from_a_newer_jobdash_is_one_clear_line(tmp_path: Path) -> No
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "newer" in result.stderr
+
+
+# --- several hosts (PostgreSQL) ----------------------------------------------------------------
+
+
+def test_scan_on_a_shared_store_queues_a_folder_this_host_does_not_have(
+    data: Path, database_url: str, tmp_path: Path
+) -> None:
+    """With --database the workers may be elsewhere: an absolute folder is queued as given
+    (normalised) even if this host lacks it; a relative one is refused, saying why."""
+    result = jobdash("scan", "/mnt/nas//Movies/", "--data-dir", data, "--database", database_url)
+    assert result.returncode == 0, result.stderr
+    store = open_store(data, database_url=database_url)
+    try:
+        job = store.get(result.stdout.strip())
+        assert job is not None and job["file_path"] == "/mnt/nas/Movies"
+    finally:
+        store.close()
+    relative = jobdash("scan", "Movies", "--data-dir", data, "--database", database_url, cwd=tmp_path)
+    assert relative.returncode == 1
+    assert "must be an absolute path" in one_line_error(relative)
+
+
+def test_a_worker_registers_under_the_hostname_it_is_given(data: Path, store: Any) -> None:
+    """--hostname names the worker in the registry (containers that share one machine)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobdash", "worker", "--data-dir", str(data), "--hostname", "nas-7"],
+        env=clean_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while not any(row["host"] == "nas-7" for row in store.workers()):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=TIMEOUT_S)
+        if proc.stderr is not None:
+            proc.stderr.close()
+    assert proc.returncode == 0
+    bad = jobdash("worker", "--data-dir", data, "--hostname", "  ")
+    assert bad.returncode == 2 and "--hostname" in bad.stderr

@@ -28,10 +28,18 @@ from jobdash.model.list_query import (
 from jobdash.model.staleness import STALE_AFTER_DEFAULT_S
 from jobdash.model.states import STATUSES, is_terminal
 from jobdash.store.interface import JobStore, ReadOnlyStore
+from jobdash.util.targets import absolute_target, target_problem
 from jobdash.util.timestamps import to_iso
 
 
-def _scan_root(text: str) -> str:
+def _scan_root(text: str, *, here: bool = True) -> str:
+    """Given the folder to scan, return it absolute; CliError naming what is wrong. With
+    ``here`` False (workers on other hosts: --database) only its form is checked."""
+    if not here:
+        problem = target_problem("directory", text, here=False)
+        if problem is not None:
+            raise CliError(problem)
+        return absolute_target("directory", text, here=False)
     path = Path(text).expanduser()
     if not path.exists():
         raise CliError(f"directory {text!r} does not exist")
@@ -61,7 +69,7 @@ def _queue(args: argparse.Namespace, job_type: str, target: str, params: dict[st
 
 def cmd_scan(args: argparse.Namespace) -> int:
     """Queue a scan; print its id; with --wait, follow it to its end."""
-    return _queue(args, "scan", _scan_root(args.directory), {})
+    return _queue(args, "scan", _scan_root(args.directory, here=args.database is None), {})
 
 
 def cmd_submit(args: argparse.Namespace) -> int:

@@ -179,6 +179,19 @@ def data_dir_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def hostname(text: str) -> str:
+    """Given a ``--hostname`` value, return it if it is a printable name of up to 255
+    characters.
+
+    >>> hostname(" nas-1 ")
+    'nas-1'
+    """
+    name = text.strip()
+    if not name or len(name) > 255 or not name.isprintable():
+        raise argparse.ArgumentTypeError(f"must be a printable name of 1 to 255 characters; got {text[:60]!r}")
+    return name
+
+
 def database_url(text: str) -> str:
     """Given a ``--database`` value, return it if it is a PostgreSQL URL.
 

@@ -13,6 +13,7 @@ from jobdash.cli.options import (
     data_dir_option,
     database_option,
     env,
+    hostname,
     job_types_options,
     log_lines_option,
     names,
@@ -175,6 +176,16 @@ def build_parser() -> argparse.ArgumentParser:
     rate_option(worker)
     log_lines_option(worker)
     job_types_options(worker)
+    add(
+        worker,
+        "--hostname",
+        "JOBDASH_HOSTNAME",
+        convert=hostname,
+        default=None,
+        metavar="NAME",
+        help="the host name this worker registers under, as `jobdash workers` and the pages show it "
+        "(default: the machine's; set it where containers share one)",
+    )
     add(
         worker,
         "--types",

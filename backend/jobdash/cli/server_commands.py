@@ -161,6 +161,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         stale_after=args.stale_after,
         parent_pid=int(parent) if parent else None,
         max_files_per_second=args.max_files_per_second,
+        host=args.hostname,
     )
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stop())

@@ -73,10 +73,12 @@ def submit_job(
     except SubmissionError as error:
         raise UsageError(str(error)) from None
     kind = known[job_type].target
-    problem = target_problem(kind, target)
+    problem = target_problem(kind, target, here=store.local_targets)
     if problem is not None:
         raise UsageError(problem)
-    return store.create(absolute_target(kind, target), job_type, priority=priority, params=params)
+    return store.create(
+        absolute_target(kind, target, here=store.local_targets), job_type, priority=priority, params=params
+    )
 
 
 def submit(

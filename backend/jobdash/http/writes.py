@@ -107,10 +107,10 @@ def _submit(store: JobStore, settings: ServerSettings, data: Any, key: str | Non
     submission = parse_submission(data, known)
     kind = known[submission.job_type]
     check_type_params(settings.job_types.get(submission.job_type), submission.params)
-    problem = target_problem(kind, submission.target)
+    problem = target_problem(kind, submission.target, here=store.local_targets)
     if problem is not None:
         raise SubmissionError(problem)
-    target = absolute_target(kind, submission.target)
+    target = absolute_target(kind, submission.target, here=store.local_targets)
     if key is None:
         return store.create(target, submission.job_type, priority=submission.priority, params=submission.params), True
     fingerprint = Submission(submission.job_type, target, submission.params, submission.priority).fingerprint()

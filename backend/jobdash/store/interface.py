@@ -73,6 +73,9 @@ class JobStore(Protocol):
     read_only: bool
     #: Why writes are refused (empty for a writable store), said to whoever asks.
     read_only_reason: str
+    #: True when the workers run on this host (one SQLite file): a job's target can be
+    #: checked here. False when they may run on any host (PostgreSQL): only its form is.
+    local_targets: bool
 
     def close(self) -> None:
         """Release the store's connections. Idempotent."""

@@ -59,6 +59,7 @@ class PostgresStore:
         self.data_dir = Path(data_dir) if data_dir is not None else Path.cwd()
         self.read_only = False
         self.read_only_reason = ""
+        self.local_targets = False
         self.log_lines_cap = log_lines_cap
         self._marker = logs_sql.cap_marker(log_lines_cap)
         self._watcher: ChangeWatcher | None = None

@@ -14,6 +14,8 @@ a growing pause; workers fall back to polling every second meanwhile.
 from __future__ import annotations
 
 import logging
+import selectors
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +56,11 @@ class ChangeWatcher:
         self._thread: threading.Thread | None = None
         self._conn: psycopg.Connection[Any] | None = None
         self.connected = threading.Event()
+        # Wakes the thread from its wait at once: forget() wants a fresh version now,
+        # stop() wants the thread gone (a notification wait cannot be interrupted).
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
 
     def start(self) -> None:
         """Start listening (idempotent)."""
@@ -66,6 +73,7 @@ class ChangeWatcher:
     def stop(self) -> None:
         """Stop listening and close the connection. Idempotent."""
         self._stop.set()
+        self._wake()
         conn = self._conn
         if conn is not None:
             try:
@@ -75,6 +83,15 @@ class ChangeWatcher:
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5.0)
+        if thread is None or not thread.is_alive():
+            self._wake_r.close()
+            self._wake_w.close()
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"\0")
+        except OSError:  # full (a wake-up is pending anyway) or closed (stopped)
+            pass
 
     @property
     def version(self) -> int:
@@ -90,6 +107,7 @@ class ChangeWatcher:
         with self._lock:
             self._generation += 1
             self._version = None
+        self._wake()
 
     def _reread(self, conn: psycopg.Connection[Any]) -> None:
         generation = self._generation
@@ -132,22 +150,40 @@ class ChangeWatcher:
         self.connected.set()
         self._notify_queued()
         next_reread = time.monotonic() + REREAD_EVERY_S
-        while not self._stop.is_set():
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(conn.fileno(), selectors.EVENT_READ)
+            waiting.register(self._wake_r, selectors.EVENT_READ)
             changed = queued = False
-            # Forgotten by a local write: look again soon rather than wait for a notification.
-            wait = FORGOTTEN_REREAD_S if self._version is None else REREAD_EVERY_S
-            for note in conn.notifies(timeout=wait, stop_after=1):
-                changed |= note.channel == CHANGES
-                queued |= note.channel == QUEUED
-            # Drain the burst (a busy farm sends many) before one re-read of the version.
-            for note in conn.notifies(timeout=0.0):
-                changed |= note.channel == CHANGES
-                queued |= note.channel == QUEUED
-            if changed or self._version is None or time.monotonic() >= next_reread:
-                self._reread(conn)
-                next_reread = time.monotonic() + REREAD_EVERY_S
-            if queued:
-                self._notify_queued()
+            while not self._stop.is_set():
+                if not (changed or queued):
+                    # Forgotten by a local write: look again soon, whatever woke us.
+                    waiting.select(FORGOTTEN_REREAD_S if self._version is None else REREAD_EVERY_S)
+                    self._drain_wake()
+                    # The whole burst (a busy farm sends many) before one re-read.
+                    changed, queued = self._heard(conn)
+                if changed or self._version is None or time.monotonic() >= next_reread:
+                    self._reread(conn)
+                    next_reread = time.monotonic() + REREAD_EVERY_S
+                if queued:
+                    self._notify_queued()
+                # Heard during the re-read (kept aside by psycopg): handled now, not after a wait.
+                changed, queued = self._heard(conn)
+
+    @staticmethod
+    def _heard(conn: psycopg.Connection[Any]) -> tuple[bool, bool]:
+        """Return (a change was notified, a job was queued) from what has arrived."""
+        changed = queued = False
+        for note in conn.notifies(timeout=0.0):
+            changed |= note.channel == CHANGES
+            queued |= note.channel == QUEUED
+        return changed, queued
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_r.recv(512):
+                pass
+        except OSError:  # nothing more to read (BlockingIOError), or closed
+            pass
 
     def _notify_queued(self) -> None:
         with self._lock:

@@ -47,6 +47,7 @@ class SqliteStore:
         self.db = Database(self.data_dir / DB_FILENAME)
         self.read_only = False
         self.read_only_reason = ""
+        self.local_targets = True
 
     def close(self) -> None:
         """Close the store's connections. Idempotent."""

@@ -63,6 +63,7 @@ class VpoStore:
 
     read_only = True
     read_only_reason = READ_ONLY_REASON
+    local_targets = True
 
     def __init__(self, db_path: Path, data_dir: Path | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.db_path = Path(db_path).expanduser()
