@@ -88,20 +88,24 @@ def submit(
     params: dict[str, Any] | None = None,
     priority: int = PRIORITY_DEFAULT,
     data_dir: str | Path | None = None,
+    database_url: str | None = None,
     job_modules: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """Queue a job in the local store and return its row, with the checks of the API.
+    """Queue a job and return its row, with the checks of the API.
 
-    ``data_dir`` defaults to ``JOBDASH_DATA_DIR`` or the per-platform default. Raises
-    ValueError (naming what is wrong) for a bad submission.
+    The store is the PostgreSQL database at ``database_url`` (default
+    ``JOBDASH_DATABASE_URL``) when there is one, else SQLite in ``data_dir`` (default
+    ``JOBDASH_DATA_DIR`` or the per-platform default). Raises ValueError (naming what is
+    wrong) for a bad submission, StoreUnavailable when the database cannot be reached.
 
     >>> job = jobdash.submit("scan", "~/Media", priority=10)  # doctest: +SKIP
     """
     directory = (
         Path(data_dir) if data_dir is not None else Path(os.environ.get("JOBDASH_DATA_DIR") or default_data_dir())
     )
+    url = database_url if database_url is not None else os.environ.get("JOBDASH_DATABASE_URL") or None
     try:
-        store = open_store(prepare_data_dir(directory))
+        store = open_store(directory, database_url=url) if url else open_store(prepare_data_dir(directory))
     except (ValueError, RuntimeError) as error:
         raise ValueError(str(error)) from None
     try:
