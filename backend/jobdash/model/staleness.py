@@ -5,6 +5,9 @@ The worker and the server both fail abandoned jobs, so both read these rules fro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 STALE_AFTER_DEFAULT_S = 60.0
 STALE_AFTER_MIN_S = 10.0
 
@@ -21,3 +24,15 @@ def recovery_interval(stale_after: float) -> float:
     (10.0, 1.0, 10.0)
     """
     return max(1.0, min(RECOVERY_EVERY_MAX_S, stale_after / 4))
+
+
+def worker_lost_line(job: Mapping[str, Any], stale_after: float) -> tuple[str, str]:
+    """Given a job that recovery just requeued or failed, return the line its log gets
+    (message, level): why it was queued again, or its error message.
+
+    >>> worker_lost_line({"status": "queued"}, 10)
+    ('worker lost: no heartbeat for over 10 s; the job was queued to run again', 'WARN')
+    """
+    if job["status"] == "queued":
+        return f"worker lost: no heartbeat for over {stale_after:g} s; the job was queued to run again", "WARN"
+    return str(job["error_message"]), "ERROR"

@@ -205,7 +205,9 @@ class JobStore(Protocol):
     def recover_stale(self, stale_after_s: float, *, now: datetime | None = None) -> list[Row]:
         """Requeue or fail running jobs with no heartbeat for ``stale_after_s`` seconds;
         return them. Requeued (status ``queued``) when the worker that ran the job declared
-        its type safe to run again, else failed with a message that says why."""
+        its type safe to run again, else failed with a message that says why. Each job's
+        log says so (``model.staleness.worker_lost_line``) before another worker can
+        claim a requeued job."""
 
     def prune(self, older_than_s: float, *, now: datetime | None = None, batch: int = PRUNE_BATCH_DEFAULT) -> int:
         """Delete finished jobs that ended over ``older_than_s`` seconds before ``now``

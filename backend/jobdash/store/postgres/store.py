@@ -21,20 +21,23 @@ from psycopg.rows import dict_row
 
 from jobdash.model.ids import is_uuid
 from jobdash.model.list_query import SINCE_WINDOWS, ListQuery
+from jobdash.model.staleness import worker_lost_line
 from jobdash.model.states import LOG_LINES_CAP_DEFAULT, PRIORITY_DEFAULT
 from jobdash.store.interface import PRUNE_BATCH_DEFAULT, IdempotencyConflict, Row
 from jobdash.store.log_reader import LogSlice
+from jobdash.store.log_writer import format_line
 from jobdash.store.new_job import GONE_WORKERS_KEEP_S, IDEMPOTENCY_KEEP_S, new_job, prune_cutoff
 from jobdash.store.postgres import jobs_sql, logs_sql, workers_sql
 from jobdash.store.postgres.database import Database
 from jobdash.store.postgres.log_writer import DatabaseJobLog
 from jobdash.store.postgres.migrations import migrate
 from jobdash.store.postgres.watcher import ChangeWatcher
+from jobdash.store.snapshot_reads import SnapshotReads
 
 T = TypeVar("T")
 
 
-class PostgresStore:
+class PostgresStore(SnapshotReads):
     """Jobs, workers and job logs in one PostgreSQL database.
 
     >>> store = PostgresStore("postgresql://jobdash@db/jobdash")   # doctest: +SKIP
@@ -103,21 +106,12 @@ class PostgresStore:
 
     # reads
 
-    def list(self, query: ListQuery, *, now: datetime | None = None) -> tuple[list[Row], int]:
-        """Given a validated query, return (the page of rows, total matching rows)."""
-        _, rows, total = self.list_snapshot(query, now=now)
-        return rows, total
-
     def list_snapshot(self, query: ListQuery, *, now: datetime | None = None) -> tuple[int, list[Row], int]:
         """Like :meth:`list`, with the data version of the same snapshot first."""
         cutoff = None
         if query.since is not None:
             cutoff = (now or datetime.now(UTC)) - timedelta(seconds=SINCE_WINDOWS[query.since])
         return self.db.read(lambda conn: (jobs_sql.data_version(conn), *jobs_sql.list_jobs(conn, query, cutoff)))
-
-    def get(self, job_id: str) -> Row | None:
-        """Given a job id, return its row, or None if there is no such job."""
-        return self.get_snapshot(job_id)[1]
 
     def get_snapshot(self, job_id: str) -> tuple[int, Row | None]:
         """Like :meth:`get`, with the data version of the same snapshot first."""
@@ -295,8 +289,19 @@ class PostgresStore:
 
     def recover_stale(self, stale_after_s: float, *, now: datetime | None = None) -> list[Row]:
         """Requeue or fail running jobs with no heartbeat for ``stale_after_s`` seconds
-        (requeued when their worker declared the type safe to run again); return them."""
-        return self._write(jobs_sql.recover_stale, stale_after_s, now)
+        (requeued when their worker declared the type safe to run again); return them.
+
+        Each job's log says so in the same transaction: a requeued job's log tells why
+        before any line of the worker that claims it next."""
+
+        def recover(conn: Any) -> list[Row]:
+            rows = jobs_sql.recover_stale(conn, stale_after_s, now)
+            for row in rows:
+                line = format_line(*worker_lost_line(row, stale_after_s))
+                logs_sql.append_lines(conn, row["id"], [line], self.log_lines_cap, self._marker)
+            return rows
+
+        return self._write(recover)
 
     def prune(self, older_than_s: float, *, now: datetime | None = None, batch: int = PRUNE_BATCH_DEFAULT) -> int:
         """Delete finished jobs that ended over ``older_than_s`` seconds before ``now``,

@@ -12,23 +12,13 @@ import sqlite3
 from typing import Any
 
 from jobdash.model.list_query import ListQuery
+from jobdash.store.list_order import ORDER_BY
 
 Row = dict[str, Any]
 
 # created_at sorts as text: triggers (migration 1) keep every row in one UTC format,
 # whichever process wrote it, so text order is time order and the indexes serve it.
 CREATED = "created_at"
-
-_ORDER_BY: dict[str, str] = {
-    "created_at": f"{CREATED} ASC, id ASC",
-    "-created_at": f"{CREATED} DESC, id DESC",
-    "status": f"status ASC, {CREATED} ASC, id ASC",
-    "-status": f"status DESC, {CREATED} DESC, id DESC",
-    "job_type": f"job_type ASC, {CREATED} ASC, id ASC",
-    "-job_type": f"job_type DESC, {CREATED} DESC, id DESC",
-    "priority": f"priority ASC, {CREATED} ASC, id ASC",
-    "-priority": f"priority DESC, {CREATED} DESC, id DESC",
-}
 
 
 def _row(row: sqlite3.Row | None) -> Row | None:
@@ -54,7 +44,7 @@ def list_jobs(conn: sqlite3.Connection, query: ListQuery, since_cutoff: str | No
     """Given a validated query, return (one page of job rows, total matching rows)."""
     where, args = _where(query, since_cutoff)
     rows = conn.execute(
-        f"SELECT * FROM jobs{where} ORDER BY {_ORDER_BY[query.sort]} LIMIT ? OFFSET ?",
+        f"SELECT * FROM jobs{where} ORDER BY {ORDER_BY[query.sort]} LIMIT ? OFFSET ?",
         [*args, query.limit, query.offset],
     ).fetchall()
     return [dict(r) for r in rows], count_jobs(conn, query, since_cutoff)

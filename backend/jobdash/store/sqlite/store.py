@@ -16,11 +16,13 @@ from typing import Any
 
 from jobdash.model.ids import is_uuid
 from jobdash.model.list_query import SINCE_WINDOWS, ListQuery
+from jobdash.model.staleness import worker_lost_line
 from jobdash.model.states import PRIORITY_DEFAULT
 from jobdash.store.interface import PRUNE_BATCH_DEFAULT, IdempotencyConflict, Row
 from jobdash.store.log_reader import LogSlice, log_has_content, read_log
 from jobdash.store.log_writer import JobLog
 from jobdash.store.new_job import GONE_WORKERS_KEEP_S, IDEMPOTENCY_KEEP_S, new_job, prune_cutoff
+from jobdash.store.snapshot_reads import SnapshotReads
 from jobdash.store.sqlite import jobs_sql, workers_sql
 from jobdash.store.sqlite.database import Database
 from jobdash.util.timestamps import now_iso, to_iso
@@ -31,7 +33,7 @@ DB_FILENAME = "jobdash.db"
 LOGS_DIRNAME = "logs"
 
 
-class SqliteStore:
+class SqliteStore(SnapshotReads):
     """Jobs kept in ``<data_dir>/jobdash.db`` with logs in ``<data_dir>/logs/``.
 
     >>> store = SqliteStore(tmp_path)            # doctest: +SKIP
@@ -55,11 +57,6 @@ class SqliteStore:
 
     # reads
 
-    def list(self, query: ListQuery, *, now: datetime | None = None) -> tuple[list[Row], int]:
-        """Given a validated query, return (the page of rows, total matching rows)."""
-        _, rows, total = self.list_snapshot(query, now=now)
-        return rows, total
-
     def list_snapshot(self, query: ListQuery, *, now: datetime | None = None) -> tuple[int, list[Row], int]:
         """Like :meth:`list`, with the data version of the same snapshot first."""
         cutoff = None
@@ -67,10 +64,6 @@ class SqliteStore:
             moment = now or datetime.now(UTC)
             cutoff = to_iso(moment - timedelta(seconds=SINCE_WINDOWS[query.since]))
         return self.db.read(lambda conn: (jobs_sql.data_version(conn), *jobs_sql.list_jobs(conn, query, cutoff)))
-
-    def get(self, job_id: str) -> Row | None:
-        """Given a job id, return its row, or None if there is no such job."""
-        return self.get_snapshot(job_id)[1]
 
     def get_snapshot(self, job_id: str) -> tuple[int, Row | None]:
         """Like :meth:`get`, with the data version of the same snapshot first."""
@@ -268,10 +261,25 @@ class SqliteStore:
 
     def recover_stale(self, stale_after_s: float, *, now: datetime | None = None) -> list[Row]:
         """Requeue or fail running jobs with no heartbeat for ``stale_after_s`` seconds
-        (requeued when their worker declared the type safe to run again); return them."""
+        (requeued when their worker declared the type safe to run again); return them.
+
+        Each job's log says so before the transaction commits (while no other worker can
+        claim): a requeued job's log tells why before any line of its next run."""
         moment = now or datetime.now(UTC)
         cutoff = to_iso(moment - timedelta(seconds=stale_after_s))
-        return self.db.write(jobs_sql.recover_stale, cutoff, to_iso(moment), stale_after_s)
+
+        def recover(conn: Any) -> list[Row]:
+            rows = jobs_sql.recover_stale(conn, cutoff, to_iso(moment), stale_after_s)
+            for row in rows:
+                message, level = worker_lost_line(row, stale_after_s)
+                try:
+                    with self.open_log(row) as job_log:
+                        job_log.write(message, level=level)
+                except ValueError as error:  # a stored log_path that cannot be used
+                    log.warning("job %s: recovery not logged: %s", row["id"], error)
+            return rows
+
+        return self.db.write(recover)
 
     def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
         """Given the start of an id (as ``jobdash jobs`` prints), return up to ``limit`` ids."""

@@ -22,7 +22,9 @@ from jobdash.model.ids import is_uuid
 from jobdash.model.list_query import SINCE_WINDOWS, ListQuery
 from jobdash.model.states import PRIORITY_DEFAULT
 from jobdash.store.interface import PRUNE_BATCH_DEFAULT, ReadOnlyStore, Row, StoreUnavailable
+from jobdash.store.list_order import ORDER_BY
 from jobdash.store.log_reader import LogSlice
+from jobdash.store.snapshot_reads import SnapshotReads
 from jobdash.store.vpo import logs
 from jobdash.store.vpo.connection import BUSY_TIMEOUT_MS, VpoConnection, VpoOpenError, shm_problem
 from jobdash.store.vpo.rows import store_row
@@ -37,17 +39,6 @@ READ_ONLY_REASON = (
     "queue and cancel jobs with VPO itself"
 )
 
-_ORDER_BY: dict[str, str] = {
-    "created_at": "created_at ASC, id ASC",
-    "-created_at": "created_at DESC, id DESC",
-    "status": "status ASC, created_at ASC, id ASC",
-    "-status": "status DESC, created_at DESC, id DESC",
-    "job_type": "job_type ASC, created_at ASC, id ASC",
-    "-job_type": "job_type DESC, created_at DESC, id DESC",
-    "priority": "priority ASC, created_at ASC, id ASC",
-    "-priority": "priority DESC, created_at DESC, id DESC",
-}
-
 
 def vpo_time(moment: datetime) -> str:
     """Given an instant, return it as VPO writes timestamps (so text order is time order).
@@ -58,7 +49,7 @@ def vpo_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-class VpoStore:
+class VpoStore(SnapshotReads):
     """Jobs of a VPO installation, read live from its library database."""
 
     read_only = True
@@ -119,11 +110,6 @@ class VpoStore:
             self._counts[key] = (total, now)
         return total
 
-    def list(self, query: ListQuery, *, now: datetime | None = None) -> tuple[list[Row], int]:
-        """Given a validated query, return (the page of rows, total matching rows)."""
-        _, rows, total = self.list_snapshot(query, now=now)
-        return rows, total
-
     def list_snapshot(self, query: ListQuery, *, now: datetime | None = None) -> tuple[int, list[Row], int]:
         """Like :meth:`list`, with a data version taken before the read (an answer is never
         kept under a version newer than its data)."""
@@ -150,14 +136,10 @@ class VpoStore:
             if total * total > (query.offset + query.limit) * rows_in_table:
                 where, args = _where(query, cutoff, by_time=True)
         rows = conn.execute(
-            f"SELECT {self._select} FROM jobs{where} ORDER BY {_ORDER_BY[query.sort]} LIMIT ? OFFSET ?",
+            f"SELECT {self._select} FROM jobs{where} ORDER BY {ORDER_BY[query.sort]} LIMIT ? OFFSET ?",
             [*args, query.limit, query.offset],
         ).fetchall()
         return [store_row(dict(row)) for row in rows], total
-
-    def get(self, job_id: str) -> Row | None:
-        """Given a job id, return its row, or None."""
-        return self.get_snapshot(job_id)[1]
 
     def get_snapshot(self, job_id: str) -> tuple[int, Row | None]:
         """Like :meth:`get`, with the data version taken before the read."""
