@@ -8,7 +8,10 @@ the same server back at the same origin (and data directory), so that pages left
 can reconnect to it. Its ``url()`` and ``store`` make it usable wherever the dashboard
 and detail-page drivers (dashboard_support.Dashboard, job_page_support.DetailPage) take
 a LiveServer. ``dist`` is optional: without it the server is the API only (a split-origin
-deployment). ``StaticServer`` is ``python -m http.server`` over a directory.
+deployment). With ``database_url`` it serves the PostgreSQL store at that URL
+(``--database``), and its ``store`` is a PostgresStore on the same database: several
+ServerProcesses on one URL are API replicas. ``StaticServer`` is ``python -m
+http.server`` over a directory.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from jobdash.store.sqlite.store import SqliteStore
+from jobdash.store.factory import open_store
+from jobdash.store.interface import JobStore
 from support.live_server import READY_TIMEOUT_S, ROOT, _clean_env, free_port
 
 STOP_TIMEOUT_S = 10.0
@@ -104,8 +108,10 @@ class ServerProcess:
         port: int | None = None,
         cors_origins: tuple[str, ...] = (),
         extra: tuple[str, ...] = (),
+        database_url: str | None = None,
     ) -> None:
         self.data_dir = data_dir
+        self.database_url = database_url
         self.dist = dist
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -116,21 +122,24 @@ class ServerProcess:
             self.args += ["--dist", str(dist)]
         if not worker:
             self.args.append("--no-worker")
+        if database_url is not None:
+            self.args += ["--database", database_url]
         for origin in cors_origins:
             self.args += ["--cors-origin", origin]
         self.args += list(extra)
         self.process: subprocess.Popen[bytes] | None = None
-        self._store: SqliteStore | None = None
+        self._store: JobStore | None = None
         data_dir.mkdir(parents=True, exist_ok=True)
 
     def url(self, path: str = "") -> str:
         return f"{self.base}/{path.lstrip('/')}"
 
     @property
-    def store(self) -> SqliteStore:
-        """A SqliteStore on the server's database, usable while the server is down too."""
+    def store(self) -> JobStore:
+        """A store on the server's database (SQLite in its data dir, or PostgreSQL at its
+        ``database_url``), usable while the server is down too."""
         if self._store is None:
-            self._store = SqliteStore(self.data_dir)
+            self._store = open_store(self.data_dir, database_url=self.database_url)
         return self._store
 
     def output(self) -> str:
@@ -158,6 +167,13 @@ class ServerProcess:
         assert self.process is not None
         _stop(self.process, group=True)
         return self.process.returncode
+
+    def kill(self) -> int:
+        """SIGKILL its process group: the server dies at once, as with a crashed host."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        return self.process.wait(timeout=STOP_TIMEOUT_S)
 
     def close(self) -> None:
         if self._store is not None:
@@ -240,7 +256,7 @@ class SplitOrigin:
         return self.pages.url(path)
 
     @property
-    def store(self) -> SqliteStore:
+    def store(self) -> JobStore:
         return self.api.store
 
 

@@ -136,16 +136,27 @@ def assert_scan_summary(summary: dict[str, Any] | None, library: dict[str, Any])
 class WorkerProc:
     """``python -m jobdash worker --data-dir D FLAGS...`` in a subprocess of its own.
 
+    With ``database_url`` it works on that PostgreSQL store (``--database``); ``env``
+    adds variables to its (JOBDASH_*-free) environment.
+
     >>> worker = WorkerProc(data_dir, tmp_path / "worker.log", "--stale-after", "10")  # doctest: +SKIP
     """
 
-    def __init__(self, data_dir: Path, log_file: Path, *flags: str) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        log_file: Path,
+        *flags: str,
+        database_url: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.log_file = log_file
+        store = ["--database", database_url] if database_url is not None else []
         with open(log_file, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "jobdash", "worker", "--data-dir", str(data_dir), *flags],
+                [sys.executable, "-m", "jobdash", "worker", "--data-dir", str(data_dir), *store, *flags],
                 cwd=ROOT,
-                env=_clean_env(),
+                env={**_clean_env(), **(env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
