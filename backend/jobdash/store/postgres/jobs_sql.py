@@ -191,15 +191,18 @@ def finish_job(
     assert status in FINISHED, status
     row = conn.execute(
         f"""
-        UPDATE jobs
-           SET status = %(status)s, completed_at = COALESCE(completed_at, now()),
-               summary_json = COALESCE(%(summary)s, summary_json),
-               error_message = COALESCE(%(error)s, error_message),
-               output_path = COALESCE(%(output)s, output_path),
-               progress_percent = CASE WHEN %(status)s = 'completed' THEN 100 ELSE progress_percent END
-         WHERE id = %(id)s AND {_OWNED}
-           AND (status = 'running' OR (status = 'cancelled' AND %(status)s = 'cancelled'))
-        RETURNING id
+        WITH ended AS (
+            UPDATE jobs
+               SET status = %(status)s, completed_at = COALESCE(completed_at, now()),
+                   summary_json = COALESCE(%(summary)s, summary_json),
+                   error_message = COALESCE(%(error)s, error_message),
+                   output_path = COALESCE(%(output)s, output_path),
+                   progress_percent = CASE WHEN %(status)s = 'completed' THEN 100 ELSE progress_percent END
+             WHERE id = %(id)s AND {_OWNED}
+               AND (status = 'running' OR (status = 'cancelled' AND %(status)s = 'cancelled'))
+            RETURNING id
+        ), {_LEFT}
+        SELECT id FROM ended
         """,  # type: ignore[arg-type]
         {
             "status": status,
@@ -210,33 +213,34 @@ def finish_job(
             "worker": worker_id,
         },
     ).fetchone()
-    if row is not None:
-        _job_left(conn, job_id, worker_id)
     return row is not None
 
 
-def _job_left(conn: Conn, job_id: str, worker_id: str | None) -> None:
-    """The worker's registry row no longer names the job (it ended or went back)."""
-    if worker_id is not None:
-        conn.execute(
-            "UPDATE workers SET current_job_id = NULL, heartbeat_at = now() WHERE id = %s AND current_job_id = %s",
-            (worker_id, job_id),
-        )
+# In the same statement as a job's end or release: the worker's registry row no longer
+# names the job (``ended`` is the CTE of the jobs the statement changed).
+_LEFT = """
+    left_job AS (
+        UPDATE workers AS w SET current_job_id = NULL, heartbeat_at = now()
+          FROM ended
+         WHERE w.id = %(worker)s::text AND w.current_job_id = ended.id
+    )
+"""
 
 
 def release_job(conn: Conn, job_id: str, worker_id: str | None) -> bool:
     """Return a running job to the queue (its worker is stopping); False if not running."""
     row = conn.execute(
         f"""
-        UPDATE jobs
-           SET status = 'queued', started_at = NULL, worker_pid = NULL, worker_id = NULL,
-               worker_heartbeat = NULL, progress_percent = 0, progress_json = NULL
-         WHERE id = %(id)s AND status = 'running' AND {_OWNED} RETURNING id
+        WITH ended AS (
+            UPDATE jobs
+               SET status = 'queued', started_at = NULL, worker_pid = NULL, worker_id = NULL,
+                   worker_heartbeat = NULL, progress_percent = 0, progress_json = NULL
+             WHERE id = %(id)s AND status = 'running' AND {_OWNED} RETURNING id
+        ), {_LEFT}
+        SELECT id FROM ended
         """,  # type: ignore[arg-type]
         {"id": job_id, "worker": worker_id},
     ).fetchone()
-    if row is not None:
-        _job_left(conn, job_id, worker_id)
     return row is not None
 
 

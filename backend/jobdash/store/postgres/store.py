@@ -94,11 +94,12 @@ class PostgresStore(SnapshotReads):
                 self._watcher.start()
             return self._watcher
 
-    def _write(self, fn: Callable[..., T], *args: Any) -> T:
+    def _write(self, fn: Callable[..., T], *args: Any, single: bool = False) -> T:
         """Run a write; then make this process's readers look at the data again, so a
-        client sees its own change on its very next request."""
+        client sees its own change on its very next request. ``single``: ``fn`` runs one
+        statement (see :meth:`Database.write_one`)."""
         try:
-            return self.db.write(fn, *args)
+            return (self.db.write_one if single else self.db.write)(fn, *args)
         finally:
             watcher = self._watcher
             if watcher is not None:
@@ -179,7 +180,7 @@ class PostgresStore(SnapshotReads):
     ) -> Row:
         """Queue a new job and return its row."""
         row = _database_row(new_job(file_path, job_type, priority, policy_name, params))
-        return self._write(jobs_sql.insert_job, row)
+        return self._write(jobs_sql.insert_job, row, single=True)
 
     def submit(
         self,
@@ -224,11 +225,11 @@ class PostgresStore(SnapshotReads):
 
     def worker_heartbeat(self, worker_id: str, current_job_id: str | None) -> bool:
         """Refresh a worker's heartbeat and what it runs; False if it is not registered."""
-        return self.db.write(workers_sql.beat_worker, worker_id, current_job_id)
+        return self.db.write_one(workers_sql.beat_worker, worker_id, current_job_id)
 
     def worker_stopped(self, worker_id: str) -> None:
         """Mark a worker stopped."""
-        self.db.write(workers_sql.stop_worker, worker_id)
+        self.db.write_one(workers_sql.stop_worker, worker_id)
 
     def on_job_queued(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` soon after any host queues a job (LISTEN/NOTIFY); without a
@@ -239,11 +240,11 @@ class PostgresStore(SnapshotReads):
 
     def claim(self, worker_pid: int, job_types: tuple[str, ...], *, worker_id: str | None = None) -> Row | None:
         """Atomically mark the next queued job of ``job_types`` running for this worker."""
-        return self._write(jobs_sql.claim_next, worker_pid, worker_id, job_types)
+        return self._write(jobs_sql.claim_next, worker_pid, worker_id, job_types, single=True)
 
     def heartbeat(self, job_id: str, *, worker_id: str | None = None) -> bool:
         """Refresh a running job's heartbeat; False if it is no longer running (or ours)."""
-        return self.db.write(jobs_sql.heartbeat, job_id, worker_id)
+        return self.db.write_one(jobs_sql.heartbeat, job_id, worker_id)
 
     def progress(
         self, job_id: str, processed: int, total: int, unit: str = "files", *, worker_id: str | None = None
@@ -251,7 +252,7 @@ class PostgresStore(SnapshotReads):
         """Record ``processed`` of ``total``; False if the job stopped running (cancelled)."""
         percent = round(100.0 * processed / total, 2) if total > 0 else 0.0
         progress = {"processed": processed, "total": total, "unit": unit}
-        return self._write(jobs_sql.record_progress, job_id, percent, progress, worker_id)
+        return self._write(jobs_sql.record_progress, job_id, percent, progress, worker_id, single=True)
 
     def finish(
         self,
@@ -274,18 +275,19 @@ class PostgresStore(SnapshotReads):
                 summary=summary,
                 error_message=error_message,
                 output_path=output_path,
-            )
+            ),
+            single=True,
         )
 
     def release(self, job_id: str, *, worker_id: str | None = None) -> bool:
         """Put a running job back in the queue (its worker is shutting down)."""
-        return self._write(jobs_sql.release_job, job_id, worker_id)
+        return self._write(jobs_sql.release_job, job_id, worker_id, single=True)
 
     def cancel(self, job_id: str) -> Row | None:
         """Cancel a queued or running job; return its new row, or None if not active."""
         if not is_uuid(job_id):
             return None
-        return self._write(jobs_sql.cancel_job, job_id)
+        return self._write(jobs_sql.cancel_job, job_id, single=True)
 
     def recover_stale(self, stale_after_s: float, *, now: datetime | None = None) -> list[Row]:
         """Requeue or fail running jobs with no heartbeat for ``stale_after_s`` seconds
