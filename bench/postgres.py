@@ -67,9 +67,9 @@ from harness import (  # noqa: E402 (after the path set-up)
     stop_process,
 )
 from jobdash.store.factory import open_store  # noqa: E402
+from support.nginx import NginxProxy, nginx_binary  # noqa: E402
 from support.postgres import PrivateCluster  # noqa: E402
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SEED_CHUNK = 50_000
 TAB_LISTS = [["/api/jobs", 60], ["/api/jobs?status=running", 20], ["/api/jobs?status=failed", 20]]
 
@@ -368,58 +368,8 @@ def api_rows(root: Path, pg: PrivateCluster, sizes: list[int], wrk: LoadSettings
 # ---------------------------------------------------------------- 4. replicas behind nginx
 
 
-NGINX_CONF = """
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    upstream jobdash {{
-        server 127.0.0.1:{first};
-        server 127.0.0.1:{second};
-        keepalive 64;
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://jobdash;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_next_upstream error timeout http_502 http_503;
-        }}
-    }}
-}}
-"""
-
-
-@contextmanager
-def nginx(root: Path, port: int, first: int, second: int) -> Iterator[subprocess.Popen[bytes]]:
-    prefix = root / "nginx"
-    prefix.mkdir(exist_ok=True)
-    conf = prefix / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(prefix=prefix, port=port, first=first, second=second))
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(prefix), "-g", "daemon off;"])
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if http_get(port, "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.05)
-        yield proc
-    finally:
-        stop_process(proc)
-
-
 def replicas(root: Path, pg: PrivateCluster, tabs: int, seconds: int) -> list[list[str]]:
-    if not Path(NGINX).exists():
+    if nginx_binary() is None:
         return [["two replicas behind nginx", "not measured: nginx is not installed (Debian: nginx)", "", "", ""]]
     url = new_database(pg, "replicas")
     seed_postgres(url, 100_000)
@@ -441,8 +391,10 @@ def replicas(root: Path, pg: PrivateCluster, tabs: int, seconds: int) -> list[li
         server(pg_server_command(url, data_dir, ports[0]), ports[0], "/healthz", root / "replica-1.log") as one,
         server(pg_server_command(url, data_dir, ports[1]), ports[1], "/healthz", root / "replica-2.log") as two,
     ):
-        front = free_port()
-        with nginx(root, front, *ports):
+        proxy = NginxProxy(root / "nginx", [f"{HOST}:{port}" for port in ports], connections=4096, keepalive=64)
+        proxy.start()
+        front = proxy.port
+        try:
             plan = root / "plan.json"
             plan.write_text(json.dumps({"lists": TAB_LISTS, "watch": [[moving["id"], 1]], "dashboard_share": 0.8}))
             thread = threading.Thread(target=writer, daemon=True)
@@ -470,6 +422,8 @@ def replicas(root: Path, pg: PrivateCluster, tabs: int, seconds: int) -> list[li
             used = [cpu_seconds(one.pid) - cpu[0], cpu_seconds(two.pid) - cpu[1]]
             stop.set()
             thread.join()
+        finally:
+            proxy.close()
     store.close()
     if done.returncode != 0:
         raise SystemExit(f"tabs.py failed:\n{done.stderr}")

@@ -33,7 +33,7 @@ worker_processes 1;
 {user}
 error_log {root}/error.log info;
 pid {root}/nginx.pid;
-events {{ worker_connections 256; }}
+events {{ worker_connections {connections}; }}
 http {{
     log_format upstreams '$request_method|$request_uri|$status|$upstream_addr|$upstream_status';
     access_log {root}/access.log upstreams;
@@ -44,6 +44,7 @@ http {{
     scgi_temp_path {root}/temp/scgi;
     upstream jobdash {{
 {servers}
+{keepalive}
     }}
     server {{
         listen 127.0.0.1:{port};
@@ -53,6 +54,7 @@ http {{
             proxy_connect_timeout 2s;
             proxy_read_timeout 15s;
             proxy_set_header Host $http_host;
+{keepalive_headers}
         }}
     }}
 }}
@@ -67,7 +69,10 @@ def nginx_binary() -> str | None:
 class NginxProxy:
     """nginx on a free loopback port, round-robin over ``upstreams`` (``host:port``)."""
 
-    def __init__(self, root: Path, upstreams: list[str]) -> None:
+    def __init__(self, root: Path, upstreams: list[str], *, connections: int = 256, keepalive: int = 0) -> None:
+        """``connections``: nginx's worker_connections (each client and each upstream
+        connection counts); ``keepalive``: idle connections kept open to the replicas
+        (0: a new one per request)."""
         binary = nginx_binary()
         assert binary is not None, NOT_INSTALLED
         self.binary = binary
@@ -81,7 +86,20 @@ class NginxProxy:
         user = "user root;" if os.geteuid() == 0 else ""
         servers = "\n".join(f"        server {upstream};" for upstream in upstreams)
         self.config = root / "nginx.conf"
-        self.config.write_text(CONFIG.format(user=user, root=root, servers=servers, port=self.port))
+        headers = (
+            '            proxy_http_version 1.1;\n            proxy_set_header Connection "";' if keepalive else ""
+        )
+        self.config.write_text(
+            CONFIG.format(
+                user=user,
+                root=root,
+                servers=servers,
+                port=self.port,
+                connections=connections,
+                keepalive=f"        keepalive {keepalive};" if keepalive else "",
+                keepalive_headers=headers,
+            )
+        )
         self.process: subprocess.Popen[bytes] | None = None
 
     def url(self, path: str = "") -> str:
