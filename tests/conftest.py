@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -87,17 +88,44 @@ def sqlite_store(tmp_path: Path) -> Iterator[Any]:
 # --- browser ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless system Chromium for the whole test session."""
+#: The engines Playwright drives here: the system Chromium, and Firefox ESR through its
+#: WebDriver BiDi (``moz-firefox`` channel). WebKit runs in its own suite (Selenium).
+PLAYWRIGHT_ENGINES = ("chromium", "firefox")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--browser",
+        action="append",
+        choices=("chromium", "firefox", "webkit"),
+        help="run the browser tests in this engine only (repeatable; default: all three; "
+        "env JOBDASH_BROWSERS=chromium,firefox)",
+    )
+
+
+def selected_engines(config: pytest.Config) -> tuple[str, ...]:
+    """The engines chosen by --browser or JOBDASH_BROWSERS (default: all)."""
+    chosen = config.getoption("--browser") or [
+        name.strip() for name in os.environ.get("JOBDASH_BROWSERS", "").split(",") if name.strip()
+    ]
+    return tuple(chosen) or ("chromium", "firefox", "webkit")
+
+
+@pytest.fixture(scope="session", params=PLAYWRIGHT_ENGINES)
+def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """One headless browser for the whole session, per engine: each browser test runs in
+    Chromium and in Firefox ESR (skipped, saying why, where one is missing or not chosen)."""
     from playwright.sync_api import sync_playwright
 
-    from support.browser import CHROMIUM_ARGS, chromium_path
+    from support.browser import launch
 
+    engine = str(request.param)
+    if engine not in selected_engines(request.config):
+        pytest.skip(f"{engine} not chosen (--browser / JOBDASH_BROWSERS)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = launch(playwright, engine)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture

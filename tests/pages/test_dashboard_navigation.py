@@ -186,6 +186,10 @@ def test_keyboard_reaches_filters_sort_buttons_pagination_and_row_links(dash: Da
               return el.id || el.dataset.sort || el.closest("tr")?.dataset.jobId || el.className || el.tagName; }"""
             )
         )
+        # Stop at the second row link: Tab past the page's last control leaves the
+        # document for the browser's own controls in Firefox (Chromium wraps around).
+        if len([name for name in seen if name in ids]) == 2:
+            break
     expected = [
         "filter-status",
         "filter-type",

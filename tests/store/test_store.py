@@ -24,6 +24,8 @@ from support.sqlhelpers import other_writer, set_columns
 NOW = datetime(2026, 3, 10, 12, 0, 0, tzinfo=UTC)
 PID = 4242
 CANONICAL = "0b7e2b5e-8f4f-4d3c-9a51-2f1f5b8f0c11"
+# A fixed unknown id: parameters must be the same in every test process (pytest-xdist).
+UNKNOWN = "5f3c1a9e-2b7d-4c11-8e0a-9d6b3f2e7a41"
 
 
 def ago(**delta: float) -> datetime:
@@ -148,7 +150,7 @@ def test_create_keeps_odd_paths_verbatim(store: SqliteStore) -> None:
     assert store.get(job["id"])["file_path"] == path  # type: ignore[index]
 
 
-@pytest.mark.parametrize("job_id", [str(uuid.uuid4()), "not-a-uuid", "", "../../etc/passwd", CANONICAL.upper()])
+@pytest.mark.parametrize("job_id", [UNKNOWN, "not-a-uuid", "", "../../etc/passwd", CANONICAL.upper()])
 def test_get_unknown_or_invalid_id_is_none(store: SqliteStore, job_id: str) -> None:
     """Unknown ids and non-UUIDs give None."""
     store.create("/m", "scan")
@@ -614,7 +616,7 @@ def test_cancel_a_finished_job_is_none(store: SqliteStore, running: dict[str, An
     assert store.get(running["id"]) == before
 
 
-@pytest.mark.parametrize("job_id", [str(uuid.uuid4()), "nope", "", "' OR 1=1 --"])
+@pytest.mark.parametrize("job_id", [UNKNOWN, "nope", "", "' OR 1=1 --"])
 def test_cancel_unknown_or_invalid_id_is_none(store: SqliteStore, job_id: str) -> None:
     """Cancelling an unknown id or a non-UUID does nothing."""
     job = store.create("/m", "scan")

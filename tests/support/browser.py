@@ -47,6 +47,33 @@ def chromium_path() -> str:
     )
 
 
+FIREFOX_CANDIDATES = ("firefox-esr", "firefox")
+
+
+def firefox_path() -> str | None:
+    """Return the system Firefox's path (Debian's firefox-esr), or None."""
+    named = os.environ.get("JOBDASH_FIREFOX")
+    if named:
+        return named
+    return next((found for name in FIREFOX_CANDIDATES if (found := shutil.which(name))), None)
+
+
+def launch(playwright: Any, engine: str) -> Any:
+    """Launch the system browser of ``engine`` headless through Playwright; pytest.skip,
+    naming the package to install, where it is missing. Playwright's own browser
+    downloads are never used (they are not available everywhere)."""
+    import pytest
+
+    if engine == "chromium":
+        return playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    assert engine == "firefox", engine
+    firefox = firefox_path()
+    if firefox is None:
+        pytest.skip("Firefox is not installed: install Debian's firefox-esr (./scripts/test does as root)")
+    # WebDriver BiDi through the moz-firefox channel: Playwright 1.64 (pinned for it).
+    return playwright.firefox.launch(channel="moz-firefox", executable_path=firefox, headless=True)
+
+
 HARNESS_HTML = b"""<!doctype html><html><head><meta charset="utf-8"><title>module harness</title>
 <link rel="icon" href="data:,">
 </head><body></body></html>"""
@@ -87,6 +114,94 @@ def module_server() -> Iterator[str]:
         thread.join()
 
 
+# A Playwright screenshot in Firefox injects one <style> (hiding the caret) that the
+# pages' strict CSP rightly blocks; Firefox reports that as a console error. Only that
+# report, matched by its text and the hash of that very style, is not the page's fault.
+SCREENSHOT_STYLE_BLOCKED = (
+    "blocked an inline style (style-src-elem)",
+    "sha256-YjaKGiklmzC6wjXA513HAMmzus8VE61XCOT+SmwNZWA=",
+)
+
+# How each engine reports a request that failed (an HTTP error, a refused connection,
+# a blocked cross-origin read): Chromium logs every failed load; Firefox logs only
+# requests that got no answer at all.
+LOAD_ERROR_MARKERS = ("Failed to load resource", "CORS request did not succeed", "NetworkError when attempting")
+
+
+# What each engine writes to the console for a request that fails on purpose in a drill
+# (None: that engine writes nothing for it).
+FAILED_REQUEST_TEXT: dict[str, dict[str, str | None]] = {
+    "chromium": {
+        "refused": "Failed to load resource: net::ERR_CONNECTION_REFUSED",
+        "cors_blocked": "has been blocked by CORS policy",
+        "cors_failed": "Failed to load resource: net::ERR_FAILED",
+    },
+    "firefox": {
+        "refused": None,
+        "cors_blocked": "(Reason: CORS header ‘Access-Control-Allow-Origin’ missing)",
+        "cors_failed": None,
+    },
+}
+
+
+def failed_request_text(page: Any, kind: str) -> str | None:
+    """Given a page and a kind of failed request (refused, cors_blocked, cors_failed),
+    return what its engine logs for it, or None if it logs nothing."""
+    return FAILED_REQUEST_TEXT[engine_of(page)][kind]
+
+
+def is_load_error(text: str) -> bool:
+    """Given a console error's text, return True if it reports a failed request."""
+    return any(marker in text for marker in LOAD_ERROR_MARKERS)
+
+
+def engine_of(page: Any) -> str:
+    """Given a Playwright page, return its engine's name: chromium or firefox."""
+    return str(page.context.browser.browser_type.name)
+
+
+def track_console_errors(page: Any) -> list[str]:
+    """Record the page's console errors and page errors in ``page.console_errors``
+    (leaving out only the screenshot style report above)."""
+    errors: list[str] = []
+
+    def note(text: str) -> None:
+        if not all(part in text for part in SCREENSHOT_STYLE_BLOCKED):
+            errors.append(text)
+
+    page.on("console", lambda msg: note(msg.text) if msg.type == "error" else None)
+    # Firefox reports a CSP violation as an error of the page, not of the console.
+    page.on("pageerror", lambda exc: note(str(exc)))
+    page.console_errors = errors
+    return errors
+
+
+def drop_load_errors(page: Any) -> None:
+    """Drop the console errors an engine logs for requests a test made fail on purpose."""
+    page.console_errors[:] = [text for text in page.console_errors if not is_load_error(text)]
+
+
+_DARK_FIREFOX: dict[int, Any] = {}
+
+
+def _for_options(browser: Any, context_options: dict[str, Any]) -> Any:
+    """Given a browser and the options of a new context, return the browser to open it
+    in. Firefox through WebDriver BiDi ignores a context's ``color_scheme``; its
+    preference does the same for a whole browser, so dark pages open in a second Firefox
+    launched with it (one per session, closed with Playwright)."""
+    if context_options.get("color_scheme") != "dark" or browser.browser_type.name != "firefox":
+        return browser
+    dark = _DARK_FIREFOX.get(id(browser))
+    if dark is None or not dark.is_connected():
+        dark = _DARK_FIREFOX[id(browser)] = browser.browser_type.launch(
+            channel="moz-firefox",
+            executable_path=firefox_path(),
+            headless=True,
+            firefox_user_prefs={"layout.css.prefers-color-scheme.content-override": 0},
+        )
+    return dark
+
+
 @contextmanager
 def watched_page(browser: Any, **context_options: Any) -> Iterator[Any]:
     """A fresh page in its own context that fails on any console or page error.
@@ -94,12 +209,9 @@ def watched_page(browser: Any, **context_options: Any) -> Iterator[Any]:
     ``page.console_errors`` lists what was logged; tests that expect errors (a failed
     request shows as one) inspect and clear it.
     """
-    context = browser.new_context(**context_options)
+    context = _for_options(browser, context_options).new_context(**context_options)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.console_errors = errors
+    errors = track_console_errors(page)
     try:
         yield page
     finally:

@@ -30,12 +30,11 @@ from typing import Any
 
 from jobdash.store.factory import open_store
 from jobdash.store.interface import JobStore
+from support.browser import watched_page
 from support.live_server import READY_TIMEOUT_S, ROOT, _clean_env, free_port
 
 STOP_TIMEOUT_S = 10.0
 
-# Chromium's console line for a request to a port nobody listens on.
-CONNECTION_REFUSED = "Failed to load resource: net::ERR_CONNECTION_REFUSED"
 
 # Runs before the page's modules (init scripts are exempt from the page's CSP): traps
 # window.alert/confirm/prompt and records every CSP violation. An injected
@@ -263,27 +262,10 @@ class SplitOrigin:
 # --- browser pages ---------------------------------------------------------------------------
 
 
-def track_console_errors(page: Any) -> list[str]:
-    """Record the page's console errors and page errors in ``page.console_errors``."""
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.console_errors = errors
-    return errors
-
-
-@contextmanager
-def extra_page(browser: Any) -> Iterator[Any]:
+def extra_page(browser: Any) -> Any:
     """A page in a context of its own (its own fake clock), which fails the test on any
     console error left in ``page.console_errors`` at the end, like the ``page`` fixture."""
-    context = browser.new_context()
-    page = context.new_page()
-    errors = track_console_errors(page)
-    try:
-        yield page
-    finally:
-        context.close()
-    assert not errors, f"console errors in the second page: {errors}"
+    return watched_page(browser)
 
 
 def drop_console_errors(page: Any, *expected: str) -> list[str]:

@@ -18,6 +18,8 @@ def clean_env(**extra: str) -> dict[str, str]:
     """The caller's environment without JOBDASH_* settings, plus the test's own
     (:data:`TEST_ENV`), plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOBDASH_")}
+    # Tables fit the terminal's width: the same width whatever runs the tests.
+    env["COLUMNS"] = "120"
     env.update(TEST_ENV)
     env.update(extra)
     return env

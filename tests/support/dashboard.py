@@ -16,6 +16,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from jobdash.store.sqlite.store import SqliteStore
+from support.browser import drop_load_errors
 
 REAL_WAIT_MS = 10_000  # upper bound for real-time waits (a request to the local server)
 
@@ -221,5 +222,5 @@ def register_worker(
 
 
 def expected_network_errors(page: Any) -> None:
-    """Drop the console errors Chromium logs for requests a test made fail on purpose."""
-    page.console_errors[:] = [text for text in page.console_errors if "Failed to load resource" not in text]
+    """Drop the console errors an engine logs for requests a test made fail on purpose."""
+    drop_load_errors(page)

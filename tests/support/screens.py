@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from support.browser import engine_of
+
 
 def check_layout(page: Any, shots: Path, filename: str, scheme: str, badges: str) -> None:
     """Assert the page does not scroll sideways, every badge matched by ``badges`` has
     text (colour is never the only signal), and the background suits ``scheme``; then
-    save a full-page screenshot as ``shots/filename``."""
+    save a full-page screenshot as ``shots/<engine>-filename``."""
+    filename = f"{engine_of(page)}-{filename}"
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{filename}: the page scrolls sideways by {overflow} px"
     for badge in page.locator(badges).all():
