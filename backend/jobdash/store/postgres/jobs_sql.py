@@ -16,21 +16,12 @@ import psycopg
 from psycopg import sql
 
 from jobdash.model.list_query import ListQuery
+from jobdash.store.list_order import ORDER_BY
 from jobdash.util.timestamps import to_iso
 
 Row = dict[str, Any]
 Conn = psycopg.Connection[Any]
 
-_ORDER_BY: dict[str, str] = {
-    "created_at": "created_at ASC, id ASC",
-    "-created_at": "created_at DESC, id DESC",
-    "status": "status ASC, created_at ASC, id ASC",
-    "-status": "status DESC, created_at DESC, id DESC",
-    "job_type": "job_type ASC, created_at ASC, id ASC",
-    "-job_type": "job_type DESC, created_at DESC, id DESC",
-    "priority": "priority ASC, created_at ASC, id ASC",
-    "-priority": "priority DESC, created_at DESC, id DESC",
-}
 FINISHED = ("completed", "failed", "cancelled")
 
 
@@ -66,7 +57,7 @@ def list_jobs(conn: Conn, query: ListQuery, since_cutoff: datetime | None) -> tu
     """Given a validated query, return (one page of job rows, total matching rows)."""
     where, args = _where(query, since_cutoff)
     rows = conn.execute(
-        f"SELECT * FROM jobs{where} ORDER BY {_ORDER_BY[query.sort]} LIMIT %(limit)s OFFSET %(offset)s",  # type: ignore[arg-type]
+        f"SELECT * FROM jobs{where} ORDER BY {ORDER_BY[query.sort]} LIMIT %(limit)s OFFSET %(offset)s",  # type: ignore[arg-type]
         {**args, "limit": query.limit, "offset": query.offset},
     ).fetchall()
     return as_rows(rows), count_jobs(conn, query, since_cutoff)
