@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jobdash.store.factory import open_store
+from support.engines import ENGINES, selected_engines
 
 # --- stores -------------------------------------------------------------------------------
 
@@ -97,35 +97,46 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--browser",
         action="append",
-        choices=("chromium", "firefox", "webkit"),
+        choices=ENGINES,
         help="run the browser tests in this engine only (repeatable; default: all three; "
         "env JOBDASH_BROWSERS=chromium,firefox)",
     )
 
 
-def selected_engines(config: pytest.Config) -> tuple[str, ...]:
-    """The engines chosen by --browser or JOBDASH_BROWSERS (default: all)."""
-    chosen = config.getoption("--browser") or [
-        name.strip() for name in os.environ.get("JOBDASH_BROWSERS", "").split(",") if name.strip()
-    ]
-    return tuple(chosen) or ("chromium", "firefox", "webkit")
+@pytest.fixture(scope="session")
+def launched_browsers() -> Iterator[Callable[[str], Any]]:
+    """Launch each engine's browser once per test process, on first use: given an engine
+    name, return its headless browser (all closed at the end of the session).
 
-
-@pytest.fixture(scope="session", params=PLAYWRIGHT_ENGINES)
-def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """One headless browser for the whole session, per engine: each browser test runs in
-    Chromium and in Firefox ESR (skipped, saying why, where one is missing or not chosen)."""
+    Kept apart from the parametrized ``browser`` fixture so that both engines stay up
+    side by side: a session-scoped parametrized fixture would be torn down and launched
+    again each time the test order switches engine (Firefox takes seconds to start).
+    """
     from playwright.sync_api import sync_playwright
 
     from support.browser import launch
 
+    with sync_playwright() as playwright:
+        launched: dict[str, Any] = {}
+
+        def get(engine: str) -> Any:
+            if engine not in launched:
+                launched[engine] = launch(playwright, engine)
+            return launched[engine]
+
+        yield get
+        for running in launched.values():
+            running.close()
+
+
+@pytest.fixture(params=PLAYWRIGHT_ENGINES)
+def browser(request: pytest.FixtureRequest, launched_browsers: Callable[[str], Any]) -> Any:
+    """The headless browser of this test's engine: each browser test runs in Chromium and
+    in Firefox ESR (skipped, saying why, where one is missing or not chosen)."""
     engine = str(request.param)
     if engine not in selected_engines(request.config):
         pytest.skip(f"{engine} not chosen (--browser / JOBDASH_BROWSERS)")
-    with sync_playwright() as playwright:
-        launched = launch(playwright, engine)
-        yield launched
-        launched.close()
+    return launched_browsers(engine)
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ import pytest
 from playwright.sync_api import expect
 
 from support.browser import watched_page
-from support.dashboard import Dashboard, expected_network_errors, register_worker, running_job
+from support.dashboard import Dashboard, expected_network_errors
 from support.live_server import LiveServer
+from support.screen_seeds import seed_dashboard
 from support.screens import check_layout
 
 pytestmark = pytest.mark.browser
@@ -33,33 +34,6 @@ LAYOUTS = {
 }
 
 
-def seed(server: LiveServer) -> None:
-    store = server.store
-    done = running_job(store, "/srv/media/Movies/Golden Harbor (1987)", processed=412, total=412)
-    store.finish(done, "completed", summary={"files_found": 412})
-    failed = running_job(store, "/srv/media/TV/Northern Signal/Season 02", processed=37, total=120)
-    store.finish(failed, "failed", error_message="permission denied")
-    store.cancel(store.create("/srv/media/Extras", "transcode")["id"])
-    store.create("/srv/media/Incoming/<img src=x onerror=alert(1)> weird name", "move")
-    store.create("/srv/media/Music Videos", "scan", priority=500)
-    running_job(store, "/srv/media/Movies/Electric Orchard (2011)/Electric Orchard (2011).mkv")
-    scan = running_job(
-        store, "/srv/media/TV/a very long folder name that keeps going and going/Season 01", processed=1234, total=3000
-    )
-    store.create("/srv/media/Movies/Golden Harbor (1987)/Golden Harbor (1987).mkv", "transcode")
-    running_job(
-        store,
-        "/srv/media/Clips/Harbor trailer.mkv",
-        job_type="transcode",
-        processed=23,
-        total=60,
-        unit="seconds",
-        params={"preset": "h264-720p"},
-    )
-    register_worker(store, "media-01", ("scan",), pid=4242, running=scan)
-    store.worker_stopped(register_worker(store, "media-02.lan", ("transcode", "move"), pid=977))
-
-
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_dashboard_layout(browser: Any, server: LiveServer, tmp_path: Path, layout: str) -> None:
     shots = Path(os.environ.get("JOBDASH_SCREENSHOTS") or tmp_path)
@@ -68,7 +42,7 @@ def test_dashboard_layout(browser: Any, server: LiveServer, tmp_path: Path, layo
     scheme = options["color_scheme"]
     with watched_page(browser, **options) as page:
         server.reset()
-        seed(server)
+        seed_dashboard(server)
         dash = Dashboard(page, server).open()
         expect(page.locator("#jobs-body tr")).to_have_count(9)
         expect(page.locator('#jobs-body .progress[data-mode="indeterminate"]')).to_have_count(1)

@@ -13,11 +13,20 @@ def check_layout(page: Any, shots: Path, filename: str, scheme: str, badges: str
     text (colour is never the only signal), and the background suits ``scheme``; then
     save a full-page screenshot as ``shots/<engine>-filename``."""
     filename = f"{engine_of(page)}-{filename}"
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert_layout(
+        filename,
+        page.evaluate("document.documentElement.scrollWidth - window.innerWidth"),
+        [badge.inner_text() for badge in page.locator(badges).all()],
+        page.evaluate("getComputedStyle(document.body).backgroundColor"),
+        scheme,
+    )
+    page.screenshot(path=str(shots / filename), full_page=True)
+
+
+def assert_layout(filename: str, overflow: int, badge_texts: list[str], background: str, scheme: str) -> None:
+    """The checks of :func:`check_layout`, on what a page reported: ``overflow`` (px
+    scrolled sideways), the texts of its badges, and its body background colour."""
     assert overflow <= 0, f"{filename}: the page scrolls sideways by {overflow} px"
-    for badge in page.locator(badges).all():
-        assert badge.inner_text().strip(), "a status badge without text"
-    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert all(text.strip() for text in badge_texts), f"{filename}: a status badge without text"
     channels = [int(part) for part in background[background.index("(") + 1 : -1].split(",")[:3]]
     assert (sum(channels) < 150) is (scheme == "dark"), f"{filename}: body background {background}"
-    page.screenshot(path=str(shots / filename), full_page=True)

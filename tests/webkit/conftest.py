@@ -1,0 +1,54 @@
+"""Fixtures of the WebKit suite: one WebKitGTK session (Selenium, private Xvfb) per test
+process, and the real build served by the real server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from support.engines import selected_engines
+
+
+def _session(request: pytest.FixtureRequest, scheme: str) -> Iterator[Any]:
+    from support.webkit import WebKitUnavailable, webkit_driver
+
+    if "webkit" not in selected_engines(request.config):
+        pytest.skip("webkit not chosen (--browser / JOBDASH_BROWSERS)")
+    try:
+        with webkit_driver(scheme) as driver:
+            yield driver
+    except WebKitUnavailable as error:
+        pytest.skip(f"WebKit not tested: {error}")
+
+
+@pytest.fixture(scope="session")
+def webkit(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The WebKitGTK WebDriver session (skipped, saying why, when WebKit is not chosen or
+    not installed)."""
+    yield from _session(request, "light")
+
+
+@pytest.fixture(scope="session")
+def webkit_dark(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A second WebKitGTK session whose pages prefer the dark colour scheme."""
+    yield from _session(request, "dark")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real server per test module, over a default build, without a worker."""
+    from support.live_server import live_server
+
+    with live_server(tmp_path_factory.mktemp("server")) as running:
+        yield running
+
+
+@pytest.fixture
+def driver(webkit: Any, server: Any) -> Iterator[Any]:
+    """The WebKit session at a fresh start: no jobs on the server, a desktop window."""
+    server.reset()
+    webkit.set_window_size(1280, 900)
+    yield webkit
+    webkit.get("about:blank")
