@@ -286,6 +286,8 @@ def test_a_deadlocked_write_runs_again(pg_store: PostgresStore) -> None:
     for thread in threads:
         thread.join(timeout=20)
     assert not failures, failures
-    assert sorted(calls) in (["a", "a", "b"], ["a", "b", "b"])  # one of the two ran again
+    # At least one of the two ran again (on a loaded machine a retry can deadlock again,
+    # and is retried in turn); each ran to its end exactly once, as the rows show.
+    assert len(calls) >= 3 and set(calls) == {"a", "b"}, calls
     rows = pg_store.db.read(lambda conn: conn.execute("SELECT k, v FROM scratch ORDER BY k").fetchall())
     assert rows == [{"k": 1, "v": 2}, {"k": 2, "v": 2}]
