@@ -198,6 +198,13 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = REAL_WA
         time.sleep(0.02)
 
 
+def resize(driver: Any, width: int, height: int) -> None:
+    """Size the window and wait until the page has the new width (the resize is applied
+    asynchronously)."""
+    driver.set_window_size(width, height)
+    wait_until(lambda: driver.execute_script("return innerWidth") == width, f"the window {width} px wide")
+
+
 class WebKitPage:
     """A jobdash page in WebKit, under the injected fake clock, with its fetches logged.
 

@@ -48,7 +48,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture
 def driver(webkit: Any, server: Any) -> Iterator[Any]:
     """The WebKit session at a fresh start: no jobs on the server, a desktop window."""
+    from support.webkit import resize
+
     server.reset()
-    webkit.set_window_size(1280, 900)
+    resize(webkit, 1280, 900)
     yield webkit
     webkit.get("about:blank")

@@ -13,7 +13,7 @@ import pytest
 from support.browser_drills import ServerProcess
 from support.job_page import delete_job
 from support.screen_seeds import seed_dashboard, seed_job
-from support.webkit import WebKitPage, check_webkit_layout, wait_until
+from support.webkit import WebKitPage, check_webkit_layout, resize, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -35,8 +35,7 @@ def window(request: pytest.FixtureRequest, layout: str) -> tuple[Any, str]:
     return it and the layout's colour scheme."""
     width, height, scheme = LAYOUTS[layout]
     driver = request.getfixturevalue("webkit_dark" if scheme == "dark" else "webkit")
-    driver.set_window_size(width, height)
-    assert driver.execute_script("return innerWidth") == width
+    resize(driver, width, height)
     return driver, scheme
 
 
