@@ -12,7 +12,7 @@ import os
 import pytest
 from playwright.sync_api import expect
 
-from support.dashboard import Dashboard, running_job
+from support.dashboard import OBSERVE_LIST, Dashboard, running_job
 
 pytestmark = pytest.mark.browser
 
@@ -131,18 +131,7 @@ def test_a_poll_that_changes_nothing_touches_nothing(dash: Dashboard) -> None:
     waiting = store.create("/media/waiting", "scan")["id"]
     dash.open()
     polls = dash.poll_count()
-    # Observe everything but the header's "updated N s ago", which ticks by design.
-    dash.page.evaluate(
-        """() => {
-          window.__mutations = [];
-          const observer = new MutationObserver((records) => window.__mutations.push(...records.map(
-            (r) => `${r.type} ${r.target.nodeName} ${r.attributeName ?? ""}`)));
-          for (const el of document.querySelectorAll("#jobs-table, #job-filters, .list-bar, #jobs-empty, #page-error"))
-            observer.observe(el, { subtree: true, childList: true, attributes: true, characterData: true });
-          window.__responses = [];
-          document.getElementById("jobs-table").addEventListener("jobs:polled", (e) => window.__responses.push(e.detail.status));
-        }"""
-    )
+    dash.page.evaluate(f"() => {{ {OBSERVE_LIST} }}")
     dash.run_for(INTERVAL_MS)
     dash.run_for(INTERVAL_MS)
     assert dash.page.evaluate("window.__responses") == [304, 304]

@@ -58,6 +58,19 @@ document.addEventListener("securitypolicyviolation", (event) => {
 });
 """
 
+# Records every DOM mutation in the jobs table and around it (not the header's "updated N
+# s ago", which ticks by design) in window.__mutations, and the status of every jobs
+# answer in window.__responses. A function body: wrap it to evaluate it in Playwright.
+OBSERVE_LIST = """
+window.__mutations = [];
+const observer = new MutationObserver((records) => window.__mutations.push(...records.map(
+  (r) => `${r.type} ${r.target.nodeName} ${r.attributeName ?? ""}`)));
+for (const el of document.querySelectorAll("#jobs-table, #job-filters, .list-bar, #jobs-empty, #page-error"))
+  observer.observe(el, { subtree: true, childList: true, attributes: true, characterData: true });
+window.__responses = [];
+document.getElementById("jobs-table").addEventListener("jobs:polled", (e) => window.__responses.push(e.detail.status));
+"""
+
 SET_VISIBILITY = """(state) => {
   Object.defineProperty(document, "visibilityState", { configurable: true, get: () => state });
   Object.defineProperty(document, "hidden", { configurable: true, get: () => state === "hidden" });

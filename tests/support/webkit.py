@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from support.dashboard import PAGE_PROBES, SET_VISIBILITY
+from support.drills import wait_for
 
 DRIVER = "/usr/bin/WebKitWebDriver"
 REAL_WAIT_S = 10.0
@@ -92,7 +93,7 @@ FAKE_CLOCK = """
 })();
 """
 
-# Records page errors and console errors from now on.
+# Records page errors and console errors from now on (CSP violations: PAGE_PROBES).
 ERROR_PROBES = """
 (() => {
   if (window.__errors) return;
@@ -101,10 +102,6 @@ ERROR_PROBES = """
   window.addEventListener("unhandledrejection", (event) => window.__errors.push(`rejection: ${event.reason}`));
   const realError = console.error.bind(console);
   console.error = (...args) => { window.__errors.push(`console: ${args.join(" ")}`); realError(...args); };
-  window.__cspViolations = [];
-  document.addEventListener("securitypolicyviolation", (event) => {
-    window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-  });
 })();
 """
 
@@ -185,17 +182,9 @@ def _start_xvfb() -> tuple[subprocess.Popen[bytes], int]:
     raise WebKitUnavailable(f"Xvfb did not start on any display from :{first} to :{first + 49}")
 
 
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = REAL_WAIT_S) -> Any:
-    """Poll ``condition`` (real time) until it returns something truthy; return that.
-    Raises AssertionError naming ``what`` when it never does."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
+def wait_until(condition: Callable[[], Any], what: str) -> Any:
+    """:func:`support.drills.wait_for` with this suite's real-time bound."""
+    return wait_for(condition, REAL_WAIT_S, what, every=0.02)
 
 
 def resize(driver: Any, width: int, height: int) -> None:
@@ -280,6 +269,21 @@ class WebKitPage:
 
     def text(self, selector: str) -> str:
         return str(self.js("return document.querySelector(arguments[0]).textContent", selector))
+
+    def assert_strict_csp(self) -> None:
+        """Assert the page runs under its CSP <meta> without unsafe-inline or unsafe-eval
+        and no style attributes, and that WebKit enforces it: an inline script added now
+        does not run, and is reported."""
+        csp = self.attribute('meta[http-equiv="Content-Security-Policy"]', "content")
+        assert csp and "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp, csp
+        assert self.js("return document.querySelectorAll('[style]:not(.progress-fill)').length") == 0
+        assert self.js("return window.__cspViolations") == []
+        self.js(
+            "const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; document.body.append(s);"
+        )
+        wait_until(lambda: self.js("return window.__cspViolations.length") > 0, "the violation report")
+        assert self.js("return window.__cspViolations") == ["script-src-elem inline"]
+        assert self.js("return window.__inline === undefined")
 
     def attribute(self, selector: str, name: str) -> str | None:
         return self.js(

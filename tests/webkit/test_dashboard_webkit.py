@@ -9,25 +9,13 @@ from typing import Any
 import pytest
 
 from support.browser_drills import ServerProcess
-from support.dashboard import running_job
+from support.dashboard import OBSERVE_LIST, running_job
 from support.webkit import WebKitPage, wait_until
 
 pytestmark = pytest.mark.browser
 
 INTERVAL_MS = 5000
 LIVE = '#connection-status[data-state="live"]'
-
-# Records every DOM mutation in the table and around it (not the header's "updated N s
-# ago", which ticks by design), and the status of every jobs answer.
-OBSERVE = """
-window.__mutations = [];
-const observer = new MutationObserver((records) => window.__mutations.push(...records.map(
-  (r) => `${r.type} ${r.target.nodeName} ${r.attributeName ?? ""}`)));
-for (const el of document.querySelectorAll("#jobs-table, #job-filters, .list-bar, #jobs-empty, #page-error"))
-  observer.observe(el, { subtree: true, childList: true, attributes: true, characterData: true });
-window.__responses = [];
-document.getElementById("jobs-table").addEventListener("jobs:polled", (e) => window.__responses.push(e.detail.status));
-"""
 
 
 def open_dashboard(driver: Any, server: Any, query: str = "") -> WebKitPage:
@@ -82,7 +70,7 @@ def test_a_poll_that_changes_nothing_touches_nothing(driver: Any, server: Any) -
     store.finish(done, "completed", summary={})
     waiting = store.create("/media/waiting", "scan")["id"]
     dash = open_dashboard(driver, server)
-    dash.js(OBSERVE)
+    dash.js(OBSERVE_LIST)
     dash.run_for(INTERVAL_MS)
     dash.run_for(INTERVAL_MS)
     assert dash.js("return window.__responses") == [304, 304]
@@ -166,13 +154,4 @@ def test_the_strict_csp_holds(driver: Any, server: Any) -> None:
     hash), and WebKit enforces it: an inline script added later does not run."""
     server.store.create("/media/a", "scan")
     dash = open_dashboard(driver, server)
-    csp = dash.attribute('meta[http-equiv="Content-Security-Policy"]', "content")
-    assert csp and "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
-    assert dash.js("return document.querySelectorAll('[style]:not(.progress-fill)').length") == 0
-    dash.js(
-        "const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; document.body.append(s);"
-    )
-    # (WebKit reports this one violation twice.)
-    wait_until(lambda: dash.js("return window.__cspViolations.length") > 0, "the violation report")
-    assert set(dash.js("return window.__cspViolations")) == {"script-src-elem inline"}
-    assert dash.js("return window.__inline === undefined")
+    dash.assert_strict_csp()
