@@ -197,6 +197,9 @@ export class ConnectionStatus {
     setAttr(this.#element, "data-state", state.state);
     setAttr(this.#element, "data-reason", state.reason ?? "");
     setAttr(this.#element, "aria-busy", state.state === "updating" ? "true" : null);
+    // Who fetches for this tab: "leader" (for every tab of the view), "follower" (another
+    // tab does), "own" (no sharing). For scripts and tests; the text does not change.
+    setAttr(this.#element, "data-stream", state.role ?? "own");
     setText(this.#textElement, this.#text(state, now));
     setAttr(this.#element, "title", this.#title(state, now));
     const updated =

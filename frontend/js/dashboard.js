@@ -6,6 +6,8 @@
 // job types say the store does not know its workers (`workers_known: false`, a VPO
 // library): then the strip is hidden and its poller stopped. The header's indicator
 // follows the jobs poller.
+// Tabs showing the same view share each of these streams (shared_poller.js): one tab
+// fetches, the others apply its answers through receive() exactly as their own.
 // Hooks besides the DESIGN's: #jobs-table[data-poll-count] counts the responses with data
 // that were applied, and #jobs-table fires "jobs:polled" ({status: 200|304}) after each poll.
 
@@ -17,7 +19,7 @@ import { diffJobs, isEmptyDiff } from "./job_diff.js";
 import { typeNames, workersByType, workersKnown } from "./job_types.js";
 import { JobsTable } from "./jobs_table.js";
 import { JsonFeed } from "./json_feed.js";
-import { Poller } from "./polling.js";
+import { createPoller } from "./shared_poller.js";
 import { TypeFilter } from "./type_filter.js";
 import * as urlState from "./url_state.js";
 import { WorkersStrip } from "./workers_strip.js";
@@ -84,20 +86,28 @@ export class Dashboard {
     this.pollCount = 0;
     this.ticker = null;
     this.status = new ConnectionStatus($("connection-status"));
-    this.poller = new Poller({
+    this.lastData = null; // the answer behind this.etag (what a follower tab is sent)
+    const polled = {
+      intervalMs: config.intervalMs, enabled: config.enabled, timeoutMs: REQUEST_TIMEOUT_MS, log, shared: config.shared,
+    };
+    this.poller = createPoller({
+      ...polled,
       name: "jobs",
-      task: (signal) => this.poll(signal),
-      intervalMs: config.intervalMs,
-      enabled: config.enabled,
-      timeoutMs: REQUEST_TIMEOUT_MS,
-      log,
+      key: () => this.apiUrlFor(this.state),
+      task: (signal, publish) => this.poll(signal, publish),
+      receive: (answer) => this.receive(answer),
       onStateChange: (state) => this.status.update(state),
     });
-    const polled = { intervalMs: config.intervalMs, enabled: config.enabled, timeoutMs: REQUEST_TIMEOUT_MS, log };
-    this.typesFeed = new JsonFeed(apiUrl(config.apiBase, "api/job-types"), (data) => this.applyJobTypes(data));
-    this.typesPoller = new Poller({ ...polled, name: "job-types", task: this.typesFeed.fetch });
-    this.workersFeed = new JsonFeed(apiUrl(config.apiBase, "api/workers"), (data) => this.workers.render(data));
-    this.workersPoller = new Poller({ ...polled, name: "workers", task: this.workersFeed.fetch });
+    const typesUrl = apiUrl(config.apiBase, "api/job-types");
+    this.typesFeed = new JsonFeed(typesUrl, (data) => this.applyJobTypes(data));
+    this.typesPoller = createPoller({
+      ...polled, name: "job-types", key: () => typesUrl, task: this.typesFeed.fetch, receive: this.typesFeed.receive,
+    });
+    const workersUrl = apiUrl(config.apiBase, "api/workers");
+    this.workersFeed = new JsonFeed(workersUrl, (data) => this.workers.render(data));
+    this.workersPoller = createPoller({
+      ...polled, name: "workers", key: () => workersUrl, task: this.workersFeed.fetch, receive: this.workersFeed.receive,
+    });
   }
 
   /**
@@ -235,8 +245,10 @@ export class Dashboard {
    * The poll task: fetch the current view with the last ETag; apply what changed.
    *
    * @param {AbortSignal} signal
+   * @param {(answer: {url: string, etag: string | null, data: unknown}) => void} publish
+   *   the view's data now, for the tabs that follow this one
    */
-  async poll(signal) {
+  async poll(signal, publish) {
     const url = this.apiUrlFor(this.state);
     let result;
     try {
@@ -253,11 +265,39 @@ export class Dashboard {
     }
     // The view changed while this was in flight: its own fetch is already on its way.
     if (url !== this.apiUrlFor(this.state)) return;
+    publish({ url, etag: result.etag, data: result.status === 200 ? result.data : this.lastData });
+    this.take(url, result.etag, result.status === 200 ? result.data : null);
+  }
+
+  /**
+   * An answer another tab fetched for this view: applied as a 200 when it is news, as a
+   * 304 when it is the data shown already.
+   *
+   * @param {{url: string, etag: string | null, data: unknown}} answer
+   * @returns {true}
+   */
+  receive({ url, etag, data }) {
+    if (url !== this.apiUrlFor(this.state)) return true; // an answer for a view left since
+    const news = url !== this.etagUrl || etag === null || etag !== this.etag;
+    this.take(url, etag, news ? data : null);
+    return true;
+  }
+
+  /**
+   * Apply an answer for the current view.
+   * @param {string} url
+   * @param {string | null} etag
+   * @param {unknown} data  the new data, or null for "unchanged" (a 304)
+   */
+  take(url, etag, data) {
     this.showError("");
-    this.etag = result.etag;
+    this.etag = etag;
     this.etagUrl = url;
-    if (result.status === 200) this.render(result.data);
-    this.el.table.dispatchEvent(new CustomEvent("jobs:polled", { detail: { status: result.status } }));
+    if (data !== null) {
+      this.lastData = data;
+      this.render(data);
+    }
+    this.el.table.dispatchEvent(new CustomEvent("jobs:polled", { detail: { status: data !== null ? 200 : 304 } }));
   }
 
   /** Apply a fresh page of jobs: only the differences reach the DOM. */

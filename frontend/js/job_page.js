@@ -16,6 +16,8 @@
 //   it only says whether a live worker runs the job's type; ETag, a 304 changes nothing),
 //   so the page can say "Waiting for a worker that runs <type>" and drop the note when
 //   one appears. It stops as soon as the job is no longer queued.
+// - Tabs showing the same job share each of these streams (shared_poller.js): one tab
+//   fetches, the others apply its answers through the receive* methods.
 
 import { ApiError, apiUrl, getJson } from "./api_client.js";
 import { ConnectionStatus } from "./connection_status.js";
@@ -27,7 +29,7 @@ import { waitingType, workersByType } from "./job_types.js";
 import { JsonFeed } from "./json_feed.js";
 import { LogPanel } from "./log_panel.js";
 import { logQuery } from "./log_state.js";
-import { Poller } from "./polling.js";
+import { createPoller } from "./shared_poller.js";
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const TICK_MS = 1000;
@@ -67,26 +69,32 @@ export class JobPage {
     this.logStarted = false;
     this.ended = false; // missing job or page error: nothing runs any more
     this.ticker = null;
-    const common = { enabled: config.enabled, timeoutMs: REQUEST_TIMEOUT_MS, log };
-    this.statusPoller = new Poller({
+    const common = { enabled: config.enabled, timeoutMs: REQUEST_TIMEOUT_MS, log, shared: config.shared };
+    this.statusPoller = createPoller({
       ...common, name: "job", intervalMs: config.intervalMs,
-      task: (signal) => this.pollStatus(signal),
+      key: () => this.jobUrl(),
+      task: (signal, publish) => this.pollStatus(signal, publish),
+      receive: (answer) => this.receiveStatus(answer),
       onStateChange: (state) => this.status.update(state),
     });
-    this.logPoller = new Poller({
+    this.logPoller = createPoller({
       ...common, name: "log", intervalMs: config.logIntervalMs,
-      task: (signal) => this.pollLog(signal),
+      key: () => this.logUrl(),
+      task: (signal, publish) => this.pollLog(signal, publish),
+      receive: (answer) => this.receiveLog(answer),
       onStateChange: (state) => this.logPanel.setState(state),
     });
     /** @type {Map<string, number> | null} live workers per type, while the job is queued */
     this.typeWorkers = null;
     this.typesStarted = false;
-    this.typesFeed = new JsonFeed(apiUrl(config.apiBase, "api/job-types"), (data) => {
+    const typesUrl = apiUrl(config.apiBase, "api/job-types");
+    this.typesFeed = new JsonFeed(typesUrl, (data) => {
       this.typeWorkers = workersByType(data);
       this.showWaiting();
     });
-    this.typesPoller = new Poller({
-      ...common, name: "job-types", intervalMs: config.logIntervalMs, task: this.typesFeed.fetch,
+    this.typesPoller = createPoller({
+      ...common, name: "job-types", intervalMs: config.logIntervalMs,
+      key: () => typesUrl, task: this.typesFeed.fetch, receive: this.typesFeed.receive,
     });
   }
 
@@ -112,19 +120,31 @@ export class JobPage {
   }
 
   /**
+   * @param {Record<string, unknown>} [params]
+   * @returns {string} the API URL of the job's log
+   */
+  logUrl(params = {}) {
+    return apiUrl(this.config.apiBase, `api/jobs/${encodeURIComponent(this.id)}/logs`, params);
+  }
+
+  /**
    * The status poll: fetch the job with the last ETag; show what changed.
    * @param {AbortSignal} signal
+   * @param {(answer: {etag?: string | null, job?: Object, refused?: Object}) => void} publish
+   *   for the tabs that follow this one: the job now, or the API's refusal (a deleted job)
    */
-  async pollStatus(signal) {
+  async pollStatus(signal, publish) {
     let result;
     try {
       result = await getJson(this.jobUrl(), { signal, etag: this.etag });
     } catch (error) {
+      if (this.isClientError(error)) publish({ refused: { status: error.status, message: error.message } });
       if (this.handleClientError(error)) return;
       if (!this.detail.job && error?.name !== "AbortError") setText(this.el.loading, "Waiting for the jobs API…");
       throw error; // network and 5xx: the poller backs off, the indicator says so
     }
     this.etag = result.etag;
+    publish({ etag: result.etag, job: result.status === 200 ? result.data : this.detail.job });
     if (result.status === 200) this.applyJob(result.data);
     // The API answers again after an outage: the log poller, backing off from the same
     // failures on its own (longer) schedule, retries now instead of staying stale.
@@ -132,28 +152,62 @@ export class JobPage {
   }
 
   /**
+   * The job as another tab fetched it (or the API's refusal): shown as if fetched here.
+   * @param {{etag?: string | null, job?: Object, refused?: {status: number, message: string}}} answer
+   * @returns {true}
+   */
+  receiveStatus({ etag = null, job = null, refused = null }) {
+    if (refused) {
+      this.handleClientError(new ApiError(refused.message, { status: refused.status }));
+    } else if (job && (etag === null || etag !== this.etag || !this.detail.job)) {
+      this.etag = etag;
+      this.applyJob(job);
+    }
+    return true;
+  }
+
+  /**
    * The log poll: new lines after those held (the tail the first time), chaining a few
    * requests while the log has more than one answer holds.
    * @param {AbortSignal} signal
+   * @param {(answer: {slice?: Object, refused?: Object}) => void} publish  each new slice,
+   *   for the tabs that follow this one
    */
-  async pollLog(signal) {
+  async pollLog(signal, publish) {
     const last = this.terminal; // the job had ended when this run began: the final fetch
     for (let page = 0; page < LOG_PAGES_PER_RUN; page += 1) {
-      const params = logQuery(this.logPanel.held, LOG_PAGE_LINES);
-      const url = apiUrl(this.config.apiBase, `api/jobs/${encodeURIComponent(this.id)}/logs`, params);
+      const url = this.logUrl(logQuery(this.logPanel.held, LOG_PAGE_LINES));
       let result;
       try {
         // An ETag belongs to one URL: only the same offset may revalidate.
         result = await getJson(url, { signal, etag: url === this.logEtagUrl ? this.logEtag : null });
       } catch (error) {
+        if (this.isClientError(error)) publish({ refused: { status: error.status, message: error.message } });
         if (this.handleClientError(error)) return;
         throw error;
       }
       this.logEtag = result.etag;
       this.logEtagUrl = url;
-      if (result.status === 304 || !this.logPanel.apply(result.data).more) break;
+      if (result.status === 304) break;
+      publish({ slice: result.data });
+      if (!this.logPanel.apply(result.data).more) break;
     }
     if (last) this.logPoller.finish();
+  }
+
+  /**
+   * Log lines another tab fetched: appended when they continue what this page holds.
+   * @param {{slice?: Object, refused?: {status: number, message: string}}} answer
+   * @returns {boolean} false when they do not (nothing held yet, or a gap): this tab then
+   *   fetches once on its own
+   */
+  receiveLog({ slice = null, refused = null }) {
+    if (refused) {
+      this.handleClientError(new ApiError(refused.message, { status: refused.status }));
+      return true;
+    }
+    if (!slice || !this.logPanel.held) return false;
+    return !this.logPanel.apply(slice).more;
   }
 
   /**
@@ -225,12 +279,18 @@ export class JobPage {
    * @returns {boolean} true when handled
    */
   handleClientError(error) {
-    if (!(error instanceof ApiError) || error.status < 400 || error.status >= 500 || error.status === 429) {
-      return false;
-    }
+    if (!this.isClientError(error)) return false;
     if (error.status === 404) this.showMissing();
     else this.showError(error.message);
     return true;
+  }
+
+  /**
+   * @param {unknown} error
+   * @returns {boolean} whether it is a 4xx refusal that will not heal by itself (not a 429)
+   */
+  isClientError(error) {
+    return error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 429;
   }
 
   /** The job was deleted: say so, with a way back, and stop every timer. */

@@ -32,18 +32,36 @@ export class JsonFeed {
   }
 
   /**
-   * The Poller task: fetch with the last ETag; apply a 200.
+   * The Poller task: fetch with the last ETag; apply a 200. The answer goes to `publish`
+   * first (a shared stream's followers, see shared_poller.js): the data now current.
    *
    * @param {AbortSignal} signal
+   * @param {(answer: {etag: string | null, data: unknown}) => void} [publish]
    * @returns {Promise<200 | 304>}  the answer's status
    */
-  fetch = async (signal) => {
+  fetch = async (signal, publish) => {
     const result = await getJson(this.#url, { signal, etag: this.#etag });
     this.#etag = result.etag;
-    if (result.status === 200) {
-      this.#data = result.data;
-      this.#onData(result.data);
-    }
+    if (result.status === 200) this.#data = result.data;
+    publish?.({ etag: this.#etag, data: this.#data });
+    if (result.status === 200) this.#onData(result.data);
     return result.status;
+  };
+
+  /**
+   * A shared stream's answer (another tab fetched it): applied like a 200 when it is not
+   * the data held already (like a 304: nothing happens).
+   *
+   * @param {{etag: string | null, data: unknown}} answer
+   * @returns {true}
+   */
+  receive = (answer) => {
+    const same = this.#data !== null && answer.etag !== null && answer.etag === this.#etag;
+    if (!same && answer.data !== null) {
+      this.#etag = answer.etag;
+      this.#data = answer.data;
+      this.#onData(answer.data);
+    }
+    return true;
   };
 }

@@ -27,6 +27,8 @@ export const MAX_LOG_INTERVAL_MS = 300000;
  * @property {boolean} enabled        false only for data-polling-enabled="false" (or 0/no/off)
  * @property {string} apiBase         "" for the page's own origin, else a base URL ending in "/"
  * @property {boolean} debug          debug logging on
+ * @property {boolean} shared         tabs showing the same view share one request stream
+ *                                    (shared_poller.js); `?shared=0` in the URL turns it off
  */
 
 const FALSE_WORDS = new Set(["false", "0", "no", "off"]);
@@ -78,6 +80,7 @@ function apiBaseOf(value) {
  * - apiBase: "" = same origin; else an http(s) URL or absolute path, with a trailing "/"
  *   added; an invalid value -> "".
  * - debug: dataset.debug "true" (or 1/yes/on), or `debug=1` (or true) in the query string.
+ * - shared: true, unless the query string says `shared=0` (or false/no/off).
  *
  * @param {Record<string, string | undefined>} dataset  e.g. document.body.dataset
  * @param {string} [search=""]                          e.g. location.search ("?debug=1")
@@ -99,15 +102,17 @@ export function parsePageConfig(dataset, search = "") {
   const enabled = !FALSE_WORDS.has(enabledText.trim().toLowerCase());
 
   const debugText = typeof data.debug === "string" ? data.debug.trim().toLowerCase() : "";
-  let debugParam = null;
+  let query = new URLSearchParams();
   try {
-    debugParam = new URLSearchParams(typeof search === "string" ? search : "").get("debug");
+    query = new URLSearchParams(typeof search === "string" ? search : "");
   } catch {
-    debugParam = null;
+    // keep the empty query
   }
+  const debugParam = query.get("debug");
   const debug = TRUE_WORDS.has(debugText) || debugParam === "1" || debugParam === "true";
+  const shared = !FALSE_WORDS.has(String(query.get("shared") ?? "").trim().toLowerCase());
 
-  return { intervalMs, logIntervalMs, enabled, apiBase: apiBaseOf(data.apiBase), debug };
+  return { intervalMs, logIntervalMs, enabled, apiBase: apiBaseOf(data.apiBase), debug, shared };
 }
 
 /**

@@ -26,7 +26,7 @@
  * @module polling
  */
 
-import { isBackingOff, nextDelayMs } from "./backoff.js";
+import { BACKOFF_STEPS_MS, isBackingOff, nextDelayMs } from "./backoff.js";
 
 /** Default time a run may take before it is aborted and counted as a failure (ms). */
 export const DEFAULT_TIMEOUT_MS = 10000;
@@ -165,8 +165,15 @@ export class Poller {
   /**
    * Start polling: attach listeners and run at once (idempotent while started).
    * A hidden tab or offline browser defers the first run until visible / online.
+   *
+   * A poller that takes over a stream another one ran (shared_poller.js: a tab that
+   * becomes the leader) is seeded with that one's last state: the failure count and
+   * Retry-After carry on (so does the backoff), "updated N s ago" keeps its time, and a
+   * future `nextAttemptAt` is kept as the first run's time instead of running at once.
+   *
+   * @param {Partial<PollerState>} [seed]  the state of the poller this one follows
    */
-  start() {
+  start(seed) {
     if (this.#started) return;
     this.#started = true;
     this.#finished = false;
@@ -174,8 +181,32 @@ export class Poller {
     this.#browserOffline = this.#win.navigator?.onLine === false;
     this.#listen(true);
     this.#log.debug(`${this.#name}: start (every ${this.#intervalMs} ms)`);
-    this.#resume("start");
+    const due = this.#takeSeed(seed);
+    if (due !== null && !this.#blocked()) {
+      this.#schedule(due);
+      this.#log.debug(`${this.#name}: taking over, next request in ${due} ms`);
+      this.#setState(this.#restingState());
+    } else {
+      this.#resume("start");
+    }
     this.#emit();
+  }
+
+  /**
+   * Adopt a seed's counters.
+   * @param {Partial<PollerState> | undefined} seed
+   * @returns {number | null} ms until the seed's next attempt, null for "run at once"
+   */
+  #takeSeed(seed) {
+    if (!seed || typeof seed !== "object") return null;
+    const whole = (value) => (Number.isSafeInteger(value) && value >= 0 ? value : 0);
+    this.#failures = whole(seed.failures);
+    this.#retryAfterMs = whole(seed.retryAfterMs);
+    if (Number.isFinite(seed.lastSuccessAt)) this.#lastSuccessAt = seed.lastSuccessAt;
+    if (!Number.isFinite(seed.nextAttemptAt)) return null;
+    const due = seed.nextAttemptAt - Date.now();
+    // Never trust a seed to park the stream longer than the longest backoff step.
+    return due > 0 ? Math.min(due, BACKOFF_STEPS_MS.at(-1)) : null;
   }
 
   /**

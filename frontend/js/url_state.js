@@ -10,8 +10,8 @@ import { JOB_TYPE_NAME } from "./job_types.js";
 /** The API's parameter names, in the order they are written. */
 export const PARAM_NAMES = Object.freeze(["status", "type", "since", "sort", "limit", "offset"]);
 
-/** Parameters of the page itself (page_config.js reads ?debug=1): kept in the URL, never sent to the API. */
-export const PAGE_PARAMS = Object.freeze(["debug"]);
+/** Parameters of the page itself (page_config.js reads ?debug=1, ?shared=0): kept in the URL, never sent to the API. */
+export const PAGE_PARAMS = Object.freeze(["debug", "shared"]);
 
 // The API refuses deeper offsets (backend/jobdash/model/list_query.py OFFSET_MAX) with a 400; a URL
 // asking for more is treated like any other invalid value.

@@ -42,7 +42,14 @@ def check(parse: Any, key: str, table: list[tuple[dict[str, str], str, Any]]) ->
 def test_defaults_when_nothing_is_set(parse: Any) -> None:
     """No data attributes: 5 s, 15 s, enabled, same-origin API, no debug."""
     assert parse([({}, "")]) == [
-        {"intervalMs": 5000, "logIntervalMs": 15000, "enabled": True, "apiBase": "", "debug": False}
+        {
+            "intervalMs": 5000,
+            "logIntervalMs": 15000,
+            "enabled": True,
+            "apiBase": "",
+            "debug": False,
+            "shared": True,
+        }
     ]
 
 
@@ -62,6 +69,7 @@ def test_valid_values_are_kept(parse: Any) -> None:
             "enabled": False,
             "apiBase": "https://api.example.com/",
             "debug": True,
+            "shared": True,
         }
     ]
 
@@ -137,6 +145,20 @@ def test_debug(parse: Any) -> None:
     check(parse, "debug", table)
 
 
+def test_shared(parse: Any) -> None:
+    """Tabs share their request streams unless the URL says ?shared=0 (or false/no/off)."""
+    table = [
+        ({}, "", True),
+        ({}, "?shared=1", True),
+        ({}, "?shared=0", False),
+        ({}, "?status=running&shared=false", False),
+        ({}, "?shared=OFF", False),
+        ({}, "?shared=no", False),
+        ({}, "?shared=maybe", True),
+    ]
+    check(parse, "shared", table)
+
+
 def test_constants(page: Any, harness: HarnessHTTPServer) -> None:
     """The exported limits match the design (and backend/jobdash/model/polling.py)."""
     open_module_page(page, harness.base)
@@ -175,4 +197,5 @@ def test_read_page_config_uses_body_data_and_location(page: Any, harness: Harnes
         "enabled": False,
         "apiBase": "",
         "debug": True,
+        "shared": True,
     }

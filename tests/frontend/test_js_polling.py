@@ -113,6 +113,29 @@ def test_first_run_at_once_then_every_interval(poll: PollPage) -> None:
     assert_no_repeated_changes(poll)
 
 
+def test_a_seeded_start_takes_over_the_schedule(poll: PollPage) -> None:
+    """start(seed) (a tab taking over a shared stream): the first run waits for the old
+    leader's next attempt; failures, Retry-After and the last success carry on."""
+    seed = {"nextAttemptAt": T + 3000, "failures": 3, "retryAfterMs": 0, "lastSuccessAt": T - 20_000}
+    poll.setup(seed=seed, script=["fail"])
+    state = poll.state()
+    assert (state["state"], state["failures"], state["nextAttemptAt"]) == ("offline", 3, T + 3000)
+    assert state["lastSuccessAt"] == T - 20_000
+    assert poll.times() == []
+    poll.run_for(3000)
+    assert poll.times() == [3000]
+    assert poll.state()["failures"] == 4
+    assert poll.state()["nextAttemptAt"] == T + 3000 + 20_000, "the backoff goes on from the 4th failure"
+
+
+def test_a_seed_with_a_past_or_no_next_attempt_runs_at_once(poll: PollPage) -> None:
+    """A seed whose next attempt is due (or unknown) runs at once, keeping its counters."""
+    poll.setup(seed={"nextAttemptAt": T - 1, "failures": 0, "lastSuccessAt": T - 4000})
+    assert poll.times() == [0]
+    poll.run_for(1)
+    assert poll.state()["lastSuccessAt"] == T
+
+
 def test_configured_interval(poll: PollPage) -> None:
     """The interval comes from the options (2 s here)."""
     poll.setup(intervalMs=2000)

@@ -278,7 +278,7 @@ POLL_HARNESS_JS = (
       },
       windowRef: window.win,
     });
-    if (options.start !== false) window.poller.start();
+    if (options.start !== false) window.poller.start(options.seed);
   };
   window.setVisibility = (value) => {
     Object.defineProperty(document, "visibilityState", { value, configurable: true });
