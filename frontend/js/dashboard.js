@@ -19,6 +19,7 @@ import { diffJobs, isEmptyDiff } from "./job_diff.js";
 import { typeNames, workersByType, workersKnown } from "./job_types.js";
 import { JobsTable } from "./jobs_table.js";
 import { JsonFeed } from "./json_feed.js";
+import { dashboardTitle } from "./page_title.js";
 import { createPoller } from "./shared_poller.js";
 import { TypeFilter } from "./type_filter.js";
 import * as urlState from "./url_state.js";
@@ -75,7 +76,7 @@ export class Dashboard {
       error: $("page-error"), clear: $("clear-filters"), bar: $("jobs-bar"), pager: $("jobs-pager"),
     };
     this.vocab = readVocabulary(this.el.form);
-    this.table = new JobsTable($("jobs-body"));
+    this.table = new JobsTable($("jobs-body"), { stallAfterMs: config.stallAfterMs });
     this.typeFilter = new TypeFilter(this.el.form.elements.namedItem("type"));
     this.workers = new WorkersStrip($("workers"));
     this.state = null; // read from the URL by start()
@@ -310,6 +311,12 @@ export class Dashboard {
     // A hook for tests and scripts: how many responses with data were applied.
     this.el.table.dataset.pollCount = String(this.pollCount);
     this.el.loading.hidden = true;
+    // The title counts every running job (the answer's `running`), whatever the view
+    // shows; an API without it: the running jobs of this view.
+    const running = Number.isSafeInteger(data.running)
+      ? data.running
+      : data.jobs.filter((job) => job.status === "running").length;
+    this.doc.title = dashboardTitle(running);
     this.renderEmpty(data);
     this.renderPager();
     this.scheduleTick();

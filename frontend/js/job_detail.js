@@ -10,7 +10,10 @@ import { formatTimestamp, MISSING } from "./format.js";
 import { statusKey, statusText, statusTitle } from "./job_status.js";
 import { waitingText } from "./job_types.js";
 import { progressInput, progressSentence } from "./job_progress.js";
+import { JobPace } from "./job_pace.js";
 import { timingView } from "./job_time.js";
+import { DEFAULT_STALL_AFTER_S } from "./page_config.js";
+import { showPace } from "./pace_note.js";
 import { createProgressBar, updateProgressBar } from "./progress_bar.js";
 
 /** @typedef {Object<string, unknown>} Job  a JobDetailItem as the API returns it */
@@ -197,13 +200,18 @@ export class JobDetail {
   #last = null;
   /** @type {Job|null} */
   #job = null;
+  #stallAfterMs;
+  /** @type {JobPace|null} the job's pace while it runs */
+  #pace = null;
 
   /**
    * @param {HTMLElement} root  the view: holds every [data-field] / [data-role] element,
    *   and an empty [data-field="progress_percent"] that receives the progress bar
+   * @param {{stallAfterMs?: number}} [options]  still progress for this long is a stall
    */
-  constructor(root) {
+  constructor(root, { stallAfterMs = DEFAULT_STALL_AFTER_S * 1000 } = {}) {
     this.#root = root;
+    this.#stallAfterMs = stallAfterMs;
     const doc = root.ownerDocument;
     for (const element of root.querySelectorAll("[data-field], [data-role]")) {
       this.#elements.set(element.dataset.field ?? element.dataset.role, element);
@@ -235,7 +243,18 @@ export class JobDetail {
     }
     this.#last = next;
     this.#job = job;
+    if (job.status === "running") {
+      this.#pace ??= new JobPace({ stallAfterMs: this.#stallAfterMs, startedAt: job.started_at });
+      this.#pace.observe(job, now);
+    } else {
+      this.#pace = null;
+    }
+    this.#showPace(now);
     return changed;
+  }
+
+  #showPace(now) {
+    showPace(this.#el("pace"), this.#pace ? this.#pace.view(now) : { kind: "none", text: "" });
   }
 
   /**
@@ -257,7 +276,9 @@ export class JobDetail {
    * @param {number} now  epoch ms
    */
   tick(now) {
-    if (this.#job) writeTiming((name) => this.#el(name), this.#job, now);
+    if (!this.#job) return;
+    writeTiming((name) => this.#el(name), this.#job, now);
+    this.#showPace(now);
   }
 
   #el(name) {

@@ -16,6 +16,9 @@
 //   it only says whether a live worker runs the job's type; ETag, a 304 changes nothing),
 //   so the page can say "Waiting for a worker that runs <type>" and drop the note when
 //   one appears. It stops as soon as the job is no longer queued.
+// - "Notify me when this job ends" (notify_toggle.js): while it is on and the tab is
+//   hidden (the status stream then pauses), one slow status poll (at the log interval,
+//   `background`) watches for the end, so the notification comes even then.
 // - Tabs showing the same job share each of these streams (shared_poller.js): one tab
 //   fetches, the others apply its answers through the receive* methods.
 
@@ -28,7 +31,10 @@ import { isTerminal } from "./job_time.js";
 import { waitingType, workersByType } from "./job_types.js";
 import { JsonFeed } from "./json_feed.js";
 import { LogPanel } from "./log_panel.js";
+import { NotifyToggle } from "./notify_toggle.js";
 import { logQuery } from "./log_state.js";
+import { jobTitle } from "./page_title.js";
+import { Poller } from "./polling.js";
 import { createPoller } from "./shared_poller.js";
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -59,7 +65,7 @@ export class JobPage {
       referrer: doc.referrer, origin: this.win.location.origin,
     });
     this.id = this.location.id;
-    this.detail = new JobDetail(this.el.view);
+    this.detail = new JobDetail(this.el.view, { stallAfterMs: config.stallAfterMs });
     this.logPanel = new LogPanel(this.el.logPanel);
     this.status = new ConnectionStatus($("connection-status"));
     this.etag = null;
@@ -83,6 +89,12 @@ export class JobPage {
       task: (signal, publish) => this.pollLog(signal, publish),
       receive: (answer) => this.receiveLog(answer),
       onStateChange: (state) => this.logPanel.setState(state),
+    });
+    this.notify = new NotifyToggle($("notify-toggle"), $("notify-note"), { onChange: () => this.followHidden() });
+    this.sawUnfinished = false; // the job was seen before it ended (so its end is news)
+    this.watchPoller = new Poller({
+      ...common, name: "watch", intervalMs: config.logIntervalMs, background: true,
+      task: (signal) => this.pollWatch(signal),
     });
     /** @type {Map<string, number> | null} live workers per type, while the job is queued */
     this.typeWorkers = null;
@@ -108,7 +120,10 @@ export class JobPage {
       return;
     }
     // Back from a hidden tab: the elapsed time is stale by however long it was hidden.
-    this.doc.addEventListener("visibilitychange", () => this.scheduleTick(true));
+    this.doc.addEventListener("visibilitychange", () => {
+      this.scheduleTick(true);
+      this.followHidden();
+    });
     this.win.addEventListener("pagehide", () => this.stopTick());
     this.win.addEventListener("pageshow", () => this.scheduleTick(true));
     this.statusPoller.start();
@@ -149,6 +164,28 @@ export class JobPage {
     // The API answers again after an outage: the log poller, backing off from the same
     // failures on its own (longer) schedule, retries now instead of staying stale.
     if (this.logStarted && !this.terminal && this.logPoller.state.failures > 0) this.logPoller.pollNow();
+  }
+
+  /**
+   * The slow watch of a hidden tab that wants to hear of the job's end.
+   * @param {AbortSignal} signal
+   */
+  async pollWatch(signal) {
+    let result;
+    try {
+      result = await getJson(this.jobUrl(), { signal, etag: this.etag });
+    } catch (error) {
+      if (this.handleClientError(error)) return;
+      throw error;
+    }
+    this.etag = result.etag;
+    if (result.status === 200) this.applyJob(result.data);
+  }
+
+  /** Run the slow watch exactly while it is wanted: notify on, tab hidden, job not over. */
+  followHidden() {
+    if (this.notify.on && this.doc.hidden && !this.terminal && !this.ended) this.watchPoller.start();
+    else this.watchPoller.stop();
   }
 
   /**
@@ -218,21 +255,29 @@ export class JobPage {
     if (this.ended) return;
     this.detail.render(job, Date.now());
     this.logPanel.setStatus(job.status);
-    const type = String(job.job_type ?? "");
-    this.doc.title = `${type.charAt(0).toUpperCase()}${type.slice(1)} job ${job.id_short} (${job.status}) · jobdash`;
+    this.doc.title = jobTitle(job);
     this.el.loading.hidden = true;
     this.el.view.hidden = false;
     this.followJobTypes(job.status === "queued");
     this.showWaiting();
     if (isTerminal(job.status)) {
+      if (!this.terminal && this.sawUnfinished) this.notify.jobEnded(job);
       this.terminal = true;
+      this.notify.stop();
+      this.watchPoller.stop();
       this.stopTick();
       this.statusPoller.finish();
       // One last log fetch, after the end was recorded: it holds the job's last lines.
       // refresh() supersedes a log request already in flight (it may predate the end).
       if (this.logStarted) this.logPoller.refresh();
       else this.startLog();
-    } else if (job.status !== "queued") {
+      return;
+    }
+    if (!this.sawUnfinished) {
+      this.sawUnfinished = true;
+      this.notify.start(); // something to wait for: offer the notification
+    }
+    if (job.status !== "queued") {
       // Running, or "unknown" (a status VPO may add later, or a damaged row: not terminal,
       // so both polls go on, the row may change): follow the log. The elapsed time ticks
       // only while running.
@@ -324,6 +369,8 @@ export class JobPage {
 
   stopAll() {
     this.ended = true;
+    this.notify.stop();
+    this.watchPoller.stop();
     this.stopTick();
     this.followJobTypes(false);
     this.logPoller.stop();

@@ -5,12 +5,17 @@
 // A queued job whose type no live worker runs says so under its status badge ("Waiting
 // for a worker that runs transcode"), decided from its status and type and the live
 // workers per type (setTypeWorkers), never from the badge's text.
+// A running job's progress cell also says its pace (job_pace.js): "~3 min left", or "No
+// progress for 2 min" in warning colours; it ticks with the elapsed time.
 
 import { formatDuration, formatTimestamp } from "./format.js";
 import { stableIds } from "./job_diff.js";
 import { statusKey, statusText, statusTitle } from "./job_status.js";
 import { waitingText, waitingType } from "./job_types.js";
 import { make, setAttr, setText } from "./dom_write.js";
+import { JobPace } from "./job_pace.js";
+import { DEFAULT_STALL_AFTER_S } from "./page_config.js";
+import { createPaceNote, showPace } from "./pace_note.js";
 import { createProgressBar, updateProgressBar } from "./progress_bar.js";
 
 /** @typedef {import("./job_diff.js").Job} Job */
@@ -18,8 +23,10 @@ import { createProgressBar, updateProgressBar } from "./progress_bar.js";
 /** @typedef {{tr: HTMLTableRowElement, cells: Object<string, HTMLElement>, job: Job}} Row */
 /**
  * What a cell's update sees besides its job (the table itself): the list's query (for
- * links) and the type a queued job waits for a worker of ("" when it does not).
- * @typedef {{listQuery: string, waitingFor: (job: Job) => string}} CellContext
+ * links), the type a queued job waits for a worker of ("" when it does not), and a
+ * running job's pace.
+ * @typedef {{listQuery: string, waitingFor: (job: Job) => string,
+ *   paceView: (job: Job, nowMs: number) => import("./job_pace.js").PaceView}} CellContext
  */
 
 const SHORT_ID = 8;
@@ -103,9 +110,12 @@ const CELLS = [
   },
   {
     field: "progress_percent",
-    deps: ["status", "progress_percent", "processed_count", "total_count", "progress_unit"],
-    build: (cell, doc) => cell.append(createProgressBar(doc)),
-    update: (cell, job) => updateProgressBar(cell.firstElementChild, job),
+    deps: ["status", "progress_percent", "processed_count", "total_count", "progress_unit", "progress_updated_at"],
+    build: (cell, doc) => cell.append(createProgressBar(doc), createPaceNote(doc)),
+    update: (cell, job, now, context) => {
+      updateProgressBar(cell.firstElementChild, job);
+      showPace(cell.lastElementChild, context.paceView(job, now));
+    },
   },
   {
     field: "created_at",
@@ -130,11 +140,15 @@ const CELLS = [
 export class JobsTable {
   /**
    * @param {HTMLTableSectionElement} tbody  the (empty) <tbody> to fill
-   * @param {{now?: () => number}} [options]  clock for elapsed times (tests may pass their own)
+   * @param {{now?: () => number, stallAfterMs?: number}} [options]  clock for elapsed
+   *   times (tests may pass their own); how long still progress takes to be a stall
    */
-  constructor(tbody, { now = () => Date.now() } = {}) {
+  constructor(tbody, { now = () => Date.now(), stallAfterMs = DEFAULT_STALL_AFTER_S * 1000 } = {}) {
     this.tbody = tbody;
     this.now = now;
+    this.stallAfterMs = stallAfterMs;
+    /** @type {Map<string, JobPace>} the pace of each running job shown */
+    this.paces = new Map();
     /** @type {Map<string, Row>} */
     this.rows = new Map();
     this.listQuery = "";
@@ -151,6 +165,36 @@ export class JobsTable {
    */
   waitingFor(job) {
     return waitingType(job, this.typeWorkers);
+  }
+
+  /**
+   * A job's pace now ("none" unless it runs): CellContext's paceView.
+   * @param {Job} job
+   * @param {number} nowMs
+   * @returns {import("./job_pace.js").PaceView}
+   */
+  paceView(job, nowMs) {
+    const pace = this.paces.get(job.id);
+    return pace ? pace.view(nowMs, { compact: true }) : { kind: "none", text: "" };
+  }
+
+  /**
+   * Take in a version of a job: a running job's pace learns its progress; a job that no
+   * longer runs has none.
+   * @param {Job} job
+   * @param {number} nowMs
+   */
+  observe(job, nowMs) {
+    if (job.status !== "running") {
+      this.paces.delete(job.id);
+      return;
+    }
+    let pace = this.paces.get(job.id);
+    if (!pace) {
+      pace = new JobPace({ stallAfterMs: this.stallAfterMs, startedAt: job.started_at });
+      this.paces.set(job.id, pace);
+    }
+    pace.observe(job, nowMs);
   }
 
   /**
@@ -191,12 +235,14 @@ export class JobsTable {
     for (const id of diff.removed) {
       this.rows.get(id)?.tr.remove();
       this.rows.delete(id);
+      this.paces.delete(id);
     }
     const now = this.now();
     for (const [id, fields] of diff.changed) {
       const row = this.rows.get(id);
       if (!row) continue;
       row.job = diff.byId.get(id);
+      this.observe(row.job, now);
       for (const cell of CELLS) {
         if (cell.deps.some((name) => fields.includes(name))) {
           cell.update(row.cells[cell.field], row.job, now, this);
@@ -214,7 +260,9 @@ export class JobsTable {
    */
   tick(nowMs = this.now()) {
     for (const row of this.rows.values()) {
-      if (row.job.status === "running") setText(row.cells.duration_seconds, durationText(row.job, nowMs));
+      if (row.job.status !== "running") continue;
+      setText(row.cells.duration_seconds, durationText(row.job, nowMs));
+      showPace(row.cells.progress_percent.lastElementChild, this.paceView(row.job, nowMs));
     }
   }
 
@@ -234,6 +282,7 @@ export class JobsTable {
     const doc = this.tbody.ownerDocument;
     const tr = doc.createElement("tr");
     tr.dataset.jobId = job.id;
+    this.observe(job, now);
     const cells = {};
     for (const cell of CELLS) {
       const element = doc.createElement(cell.tag ?? "td");

@@ -19,12 +19,19 @@ export const MAX_INTERVAL_MS = 60000;
 export const DEFAULT_LOG_INTERVAL_MS = 15000;
 /** Largest valid log polling interval (ms); it is never below the polling interval. */
 export const MAX_LOG_INTERVAL_MS = 300000;
+/** Default time without progress after which a running job shows a stall warning (s). */
+export const DEFAULT_STALL_AFTER_S = 120;
+/** Valid range of that time (s). */
+export const MIN_STALL_AFTER_S = 30;
+export const MAX_STALL_AFTER_S = 3600;
 
 /**
  * @typedef {object} PageConfig
  * @property {number} intervalMs      status polling interval, 2000–60000 (default 5000)
  * @property {number} logIntervalMs   log polling interval, >= intervalMs (default 15000)
  * @property {boolean} enabled        false only for data-polling-enabled="false" (or 0/no/off)
+ * @property {number} stallAfterMs    a running job without progress for this long is stalled
+ *                                    (data-stall-after, in s: 30–3600, default 120)
  * @property {string} apiBase         "" for the page's own origin, else a base URL ending in "/"
  * @property {boolean} debug          debug logging on
  * @property {boolean} shared         tabs showing the same view share one request stream
@@ -77,6 +84,7 @@ function apiBaseOf(value) {
  * - logIntervalMs: missing, unparsable or above 300000 -> 15000; then never below
  *   intervalMs (raised to it).
  * - enabled: "false" (also 0/no/off, any case) -> false; anything else -> true.
+ * - stallAfterMs: data-stall-after (seconds) missing, unparsable or outside 30–3600 -> 120 s.
  * - apiBase: "" = same origin; else an http(s) URL or absolute path, with a trailing "/"
  *   added; an invalid value -> "".
  * - debug: dataset.debug "true" (or 1/yes/on), or `debug=1` (or true) in the query string.
@@ -98,6 +106,11 @@ export function parsePageConfig(dataset, search = "") {
   }
   logIntervalMs = Math.max(logIntervalMs, intervalMs);
 
+  let stallAfterS = wholeNumber(data.stallAfter);
+  if (stallAfterS === null || stallAfterS < MIN_STALL_AFTER_S || stallAfterS > MAX_STALL_AFTER_S) {
+    stallAfterS = DEFAULT_STALL_AFTER_S;
+  }
+
   const enabledText = typeof data.pollingEnabled === "string" ? data.pollingEnabled : "";
   const enabled = !FALSE_WORDS.has(enabledText.trim().toLowerCase());
 
@@ -112,7 +125,8 @@ export function parsePageConfig(dataset, search = "") {
   const debug = TRUE_WORDS.has(debugText) || debugParam === "1" || debugParam === "true";
   const shared = !FALSE_WORDS.has(String(query.get("shared") ?? "").trim().toLowerCase());
 
-  return { intervalMs, logIntervalMs, enabled, apiBase: apiBaseOf(data.apiBase), debug, shared };
+  const stallAfterMs = stallAfterS * 1000;
+  return { intervalMs, logIntervalMs, enabled, stallAfterMs, apiBase: apiBaseOf(data.apiBase), debug, shared };
 }
 
 /**

@@ -14,6 +14,8 @@
  *   visible again: an immediate run, then the interval. The browser's offline/online
  *   events do the same ("offline", "browser-offline"). `pagehide` clears every timer and
  *   aborts; `pageshow` after it (back/forward cache) resumes.
+ * - A background poller (`background: true`) polls whether the tab is visible or not (the
+ *   job page's slow watch for a job's end while its tab is hidden); all else is the same.
  * - Polling disabled (`enabled: false`): the task runs once, so the page still has its
  *   data, then "paused" ("disabled"); pollNow()/refresh() still run it on demand.
  *
@@ -78,6 +80,8 @@ export class Poller {
   #onStateChange;
   #doc;
   #win;
+  /** Polls in a hidden tab too. */
+  #background;
 
   /** start() called and not stopped since. */
   #started = false;
@@ -124,6 +128,7 @@ export class Poller {
    * @param {(state: PollerState) => void} [options.onStateChange]  called on every change
    * @param {Document} [options.documentRef=document]  visibility source
    * @param {Window} [options.windowRef=window]  timers, online/offline, pagehide
+   * @param {boolean} [options.background=false]  keep polling while the tab is hidden
    */
   constructor({
     task,
@@ -135,6 +140,7 @@ export class Poller {
     onStateChange,
     documentRef = document,
     windowRef = window,
+    background = false,
   }) {
     if (typeof task !== "function") throw new TypeError("Poller: task must be a function");
     if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
@@ -152,6 +158,7 @@ export class Poller {
     this.#onStateChange = typeof onStateChange === "function" ? onStateChange : null;
     this.#doc = documentRef;
     this.#win = windowRef;
+    this.#background = background === true;
   }
 
   /**
@@ -265,6 +272,7 @@ export class Poller {
   // --- event handlers (class fields, so they can be removed) ------------------------------
 
   #onVisibilityChange = () => {
+    if (this.#background) return;
     if (this.#doc.visibilityState === "hidden") {
       this.#log.debug(`${this.#name}: tab hidden`);
       this.#pause("hidden");
@@ -338,7 +346,7 @@ export class Poller {
   #blocked(force = false) {
     if (this.#finished) return { state: "paused", reason: "finished" };
     if (!this.#started) return { state: "paused", reason: "stopped" };
-    if (this.#pageHidden || this.#doc.visibilityState === "hidden") {
+    if (this.#pageHidden || (!this.#background && this.#doc.visibilityState === "hidden")) {
       return { state: "paused", reason: "hidden" };
     }
     if (!this.#enabled && this.#ranOnce && !force) return { state: "paused", reason: "disabled" };

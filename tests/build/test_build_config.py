@@ -58,12 +58,15 @@ def body(html: str) -> dict[str, str]:
 
 
 def test_a_flag_reaches_the_page(tmp_path: Path) -> None:
-    code, out, err, html = run(tmp_path, "--poll-interval-ms", "2000", "--debug", "true", "--polling-enabled", "off")
+    code, out, err, html = run(
+        tmp_path, "--poll-interval-ms", "2000", "--debug", "true", "--polling-enabled", "off", "--stall-after-s", "300"
+    )
     assert (code, err) == (0, "")
     assert body(html) == {
         "polling-interval": "2000",
         "polling-log-interval": "15000",
         "polling-enabled": "false",
+        "stall-after": "300",
         "api-base": "",
         "debug": "true",
     }
@@ -81,6 +84,14 @@ def test_out_of_range_intervals_warn_and_clamp(tmp_path: Path, given: str, used:
     assert err == f"build.py: warning: poll_interval_ms={given} is out of range 2000-60000; using {used}\n"
     assert body(html)["polling-interval"] == used
     assert int(body(html)["polling-log-interval"]) >= int(used)
+
+
+@pytest.mark.parametrize(("given", "used"), [("10", "30"), ("86400", "3600")])
+def test_an_out_of_range_stall_time_warns_and_clamps(tmp_path: Path, given: str, used: str) -> None:
+    code, _, err, html = run(tmp_path, "--stall-after-s", given)
+    assert code == 0
+    assert err == f"build.py: warning: stall_after_s={given} is out of range 30-3600; using {used}\n"
+    assert body(html)["stall-after"] == used
 
 
 def test_a_log_interval_below_the_poll_interval_is_raised(tmp_path: Path) -> None:
@@ -105,6 +116,7 @@ def test_an_unset_log_interval_follows_a_slow_poll_interval_silently(tmp_path: P
         ([], {}, "poll_interval_ms = 2500.0\n", ["jobdash.toml", "poll_interval_ms"]),
         (["--debug", "yes please"], {}, None, ["--debug", "debug must be true or false"]),
         ([], {}, "api_base_url = 8000\n", ["api_base_url must be a string"]),
+        ([], {"JOBDASH_STALL_AFTER_S": "2min"}, None, ["JOBDASH_STALL_AFTER_S", "stall_after_s", "whole number"]),
     ],
 )
 def test_an_unparsable_value_is_an_error_naming_the_key(

@@ -46,6 +46,7 @@ def test_defaults_when_nothing_is_set(parse: Any) -> None:
             "intervalMs": 5000,
             "logIntervalMs": 15000,
             "enabled": True,
+            "stallAfterMs": 120_000,
             "apiBase": "",
             "debug": False,
             "shared": True,
@@ -59,6 +60,7 @@ def test_valid_values_are_kept(parse: Any) -> None:
         "pollingInterval": "2000",
         "pollingLogInterval": "6000",
         "pollingEnabled": "false",
+        "stallAfter": "300",
         "apiBase": "https://api.example.com",
         "debug": "true",
     }
@@ -67,6 +69,7 @@ def test_valid_values_are_kept(parse: Any) -> None:
             "intervalMs": 2000,
             "logIntervalMs": 6000,
             "enabled": False,
+            "stallAfterMs": 300_000,
             "apiBase": "https://api.example.com/",
             "debug": True,
             "shared": True,
@@ -145,6 +148,12 @@ def test_debug(parse: Any) -> None:
     check(parse, "debug", table)
 
 
+def test_stall_after(parse: Any) -> None:
+    """data-stall-after is seconds, 30–3600; anything else is the default, 120 s."""
+    values = {"30": 30_000, "3600": 3_600_000, "29": 120_000, "3601": 120_000, "": 120_000, "2m": 120_000}
+    check(parse, "stallAfterMs", [({"stallAfter": v}, "", e) for v, e in values.items()])
+
+
 def test_shared(parse: Any) -> None:
     """Tabs share their request streams unless the URL says ?shared=0 (or false/no/off)."""
     table = [
@@ -166,7 +175,8 @@ def test_constants(page: Any, harness: HarnessHTTPServer) -> None:
         """async () => {
             const m = await import("/js/page_config.js");
             return [m.DEFAULT_INTERVAL_MS, m.MIN_INTERVAL_MS, m.MAX_INTERVAL_MS,
-                    m.DEFAULT_LOG_INTERVAL_MS, m.MAX_LOG_INTERVAL_MS];
+                    m.DEFAULT_LOG_INTERVAL_MS, m.MAX_LOG_INTERVAL_MS,
+                    m.DEFAULT_STALL_AFTER_S, m.MIN_STALL_AFTER_S, m.MAX_STALL_AFTER_S];
         }"""
     )
     from jobdash.model import polling as py
@@ -177,6 +187,9 @@ def test_constants(page: Any, harness: HarnessHTTPServer) -> None:
         py.POLL_INTERVAL_MAX_MS,
         py.LOG_POLL_INTERVAL_DEFAULT_MS,
         py.LOG_POLL_INTERVAL_MAX_MS,
+        py.STALL_AFTER_DEFAULT_S,
+        py.STALL_AFTER_MIN_S,
+        py.STALL_AFTER_MAX_S,
     ]
 
 
@@ -195,6 +208,7 @@ def test_read_page_config_uses_body_data_and_location(page: Any, harness: Harnes
         "intervalMs": 3000,
         "logIntervalMs": 15000,
         "enabled": False,
+        "stallAfterMs": 120_000,
         "apiBase": "",
         "debug": True,
         "shared": True,

@@ -107,6 +107,9 @@ def seed_jobs(store: Any, data_dir: Path, count: int = 30) -> list[Seeded]:
         if status == "running":
             columns["progress_percent"] = 40.0
             columns["progress_json"] = json.dumps({"processed": 4, "total": 10, "unit": "files"})
+            # As another program may write it: "+00:00", microseconds (shown as ...Z).
+            stored = datetime.fromisoformat(columns["created_at"]) + timedelta(minutes=2, microseconds=250_500)
+            columns["progress_updated_at"] = stored.isoformat()
         if status == "completed":
             columns["progress_percent"] = 100.0
             columns["progress_json"] = json.dumps({"processed": 10, "total": 10, "unit": "files"})
@@ -185,6 +188,10 @@ def test_list_item_values(api: ApiClient, seeded: list[Seeded]) -> None:
         if job.status == "running":
             assert (item["progress_percent"], item["processed_count"], item["total_count"]) == (40.0, 4, 10)
             assert item["duration_seconds"] is None, "a running job has no duration yet"
+            created = datetime.fromisoformat(job.created_at)
+            assert item["progress_updated_at"] == to_iso(created + timedelta(minutes=2, milliseconds=250))
+        else:
+            assert item["progress_updated_at"] is None
         if job.status == "queued":
             assert item["started_at"] is None and item["completed_at"] is None
             assert item["processed_count"] is None and item["total_count"] is None
@@ -496,6 +503,33 @@ def test_detail_of_a_running_job(api: ApiClient, store: Any) -> None:
     assert (item["progress_percent"], item["processed_count"], item["total_count"]) == (33.33, 1, 3)
     assert item["completed_at"] is None and item["duration_seconds"] is None
     assert item["summary"] is None and item["summary_raw"] is None and item["has_logs"] is False
+    stamp = store.get(job["id"])["progress_updated_at"]
+    assert stamp is not None and item["progress_updated_at"] == stamp
+
+
+def test_progress_updated_at_in_list_and_detail_answers(api: ApiClient, store: Any) -> None:
+    """When a running job's progress last changed, the same in its list item and its
+    detail: null before the first report, set by it, kept by a heartbeat or the same
+    counts again (no progress), moved by a new count, null again once claimed anew."""
+
+    def shown() -> tuple[Any, Any]:
+        (listed,) = get_ok(api, "/api/jobs")["jobs"]
+        return listed["progress_updated_at"], get_ok(api, f"/api/jobs/{job['id']}")["progress_updated_at"]
+
+    job = store.create("/media/slow", "scan")
+    store.claim(1234, ("scan",))
+    assert shown() == (None, None)
+    assert store.progress(job["id"], 1, 10)
+    first = store.get(job["id"])["progress_updated_at"]
+    assert first is not None and shown() == (first, first) and first.endswith("Z")
+    set_columns(store, job["id"], progress_updated_at="2026-01-02T03:04:05+00:00")
+    assert store.heartbeat(job["id"]) and store.progress(job["id"], 1, 10)
+    assert shown() == ("2026-01-02T03:04:05.000Z", "2026-01-02T03:04:05.000Z")
+    assert store.progress(job["id"], 2, 10)
+    moved = shown()
+    assert moved[0] == moved[1] and moved[0] not in (None, "2026-01-02T03:04:05.000Z")
+    assert store.release(job["id"]) and store.claim(1234, ("scan",))
+    assert shown() == (None, None)
 
 
 def test_detail_of_a_failed_job(api: ApiClient, store: Any) -> None:
@@ -518,6 +552,7 @@ def test_detail_of_a_queued_job(api: ApiClient, store: Any) -> None:
         "started_at",
         "completed_at",
         "duration_seconds",
+        "progress_updated_at",
         "processed_count",
         "total_count",
         "error_message",

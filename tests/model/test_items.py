@@ -33,6 +33,7 @@ def row(**overrides: Any) -> dict[str, Any]:
         "error_message": None,
         "summary_json": None,
         "log_path": None,
+        "progress_updated_at": None,
     }
     base.update(overrides)
     return base
@@ -97,14 +98,36 @@ def test_duration_null_for_a_job_cancelled_before_it_started() -> None:
 )
 def test_timestamps_are_normalised_to_utc_z(stored: str, shown: str) -> None:
     """`Z` and `+00:00` (and naive legacy values) all come out as UTC `...Z`; junk is passed through."""
-    item = list_item(row(created_at=stored, started_at=stored, completed_at=stored))
+    item = list_item(row(created_at=stored, started_at=stored, completed_at=stored, progress_updated_at=stored))
     assert item["created_at"] == item["started_at"] == item["completed_at"] == shown
+    assert item["progress_updated_at"] == shown
 
 
 def test_missing_timestamps_stay_null() -> None:
     """A job that has not started has null started_at and completed_at."""
     item = list_item(row())
     assert item["started_at"] is None and item["completed_at"] is None
+
+
+def test_progress_updated_at_is_null_when_unknown() -> None:
+    """No progress report yet, or a row without the column (a store that does not record
+    it): null, in the list item and the detail item alike."""
+    assert list_item(row())["progress_updated_at"] is None
+    without = {key: value for key, value in row(status="running").items() if key != "progress_updated_at"}
+    assert list_item(without)["progress_updated_at"] is None
+    assert detail_item(without, has_logs=False)["progress_updated_at"] is None
+
+
+def test_progress_updated_at_is_shown_in_list_and_detail_items() -> None:
+    """A running job's last progress change reaches both items, as UTC ``...Z``."""
+    running = row(
+        status="running",
+        started_at="2026-01-02T03:04:05.000Z",
+        progress_json=json.dumps({"processed": 2, "total": 9, "unit": "files"}),
+        progress_updated_at="2026-01-02T03:06:05.5+00:00",
+    )
+    assert list_item(running)["progress_updated_at"] == "2026-01-02T03:06:05.500Z"
+    assert detail_item(running, has_logs=True)["progress_updated_at"] == "2026-01-02T03:06:05.500Z"
 
 
 def test_progress_counts_and_percent() -> None:

@@ -28,9 +28,10 @@ LOG_INTERVAL_MS = 15000
 # that a request is in flight).
 OBSERVE = """() => {
   window.__mutations = [];
-  const ticking = document.querySelector('[data-field="duration_seconds"]');
+  // What changes with the clock, not with the data: the elapsed time and the pace.
+  const ticking = [...document.querySelectorAll('[data-field="duration_seconds"], [data-role="pace"]')];
   const panel = document.getElementById("job-log-panel");
-  const skip = (r) => ticking.contains(r.target) || (r.target === panel && r.type === "attributes");
+  const skip = (r) => ticking.some((el) => el.contains(r.target)) || (r.target === panel && r.type === "attributes");
   new MutationObserver((records) => {
     for (const r of records) {
       if (skip(r)) continue;

@@ -161,7 +161,7 @@ def test_every_field_of_a_job_is_laid_out(detail: DetailPage) -> None:
     expect(detail.field("duration_seconds")).not_to_have_text("—")
     expect(detail.field("has_logs")).to_have_text("No")
     expect(detail.page.locator("[data-role=summary-section]")).to_be_hidden()
-    assert detail.page.title() == f"Scan job {job[:8]} (failed) · jobdash"
+    assert detail.page.title() == f"✗ Failed — scan {job[:8]}"
 
 
 def test_the_page_runs_under_its_csp_with_every_module_preloaded(detail: DetailPage) -> None:

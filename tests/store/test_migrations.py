@@ -46,6 +46,7 @@ JOB_COLUMNS = [
     "log_path",
     "params_json",  # added by migration 4
     "worker_id",  # added by migration 5
+    "progress_updated_at",  # added by migration 7
 ]
 
 
@@ -172,6 +173,39 @@ def test_a_database_part_way_up_is_completed(conn: sqlite3.Connection) -> None:
     assert migrate(conn) == LATEST
     assert conn.execute("SELECT id FROM jobs").fetchall() == [("a",)]
     assert ("trigger", "jobs_version_update") in schema(conn)
+
+
+def test_migration_7_adds_progress_updated_at_null_for_existing_rows(conn: sqlite3.Connection) -> None:
+    """A database at step 6 with jobs (one running, with progress) gains the column; every
+    existing row has NULL there (not known), the rest of each row is kept."""
+    for number, statements in enumerate(MIGRATIONS[:6], start=1):
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number}")
+    conn.execute(
+        "INSERT INTO jobs (id, file_path, job_type, status, created_at, started_at, progress_json)"
+        " VALUES ('a', '/m', 'scan', 'running', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', ?)",
+        ('{"processed": 1, "total": 2, "unit": "files"}',),
+    )
+    conn.execute("INSERT INTO jobs (id, file_path, job_type, created_at) VALUES ('b', '/m', 'scan', 'now')")
+    before = conn.execute("SELECT * FROM jobs ORDER BY id").fetchall()
+    assert migrate(conn) == LATEST
+    assert conn.execute("SELECT id, progress_updated_at FROM jobs ORDER BY id").fetchall() == [("a", None), ("b", None)]
+    after = conn.execute(f"SELECT {', '.join(JOB_COLUMNS[:-1])} FROM jobs ORDER BY id").fetchall()
+    assert after == before
+
+
+def test_progress_updated_at_moves_the_change_counter_a_heartbeat_does_not(conn: sqlite3.Connection) -> None:
+    """progress_updated_at is shown, so a write of it alone (another program's) moves the
+    change counter; a heartbeat still does not."""
+    migrate(conn)
+    version = lambda: conn.execute("SELECT version FROM jobs_version").fetchone()[0]  # noqa: E731
+    conn.execute("INSERT INTO jobs (id, file_path, job_type, created_at) VALUES ('a', '/m', 'scan', 'now')")
+    start = version()
+    conn.execute("UPDATE jobs SET worker_heartbeat = '2026-01-01T00:00:00.000Z'")
+    assert version() == start
+    conn.execute("UPDATE jobs SET progress_updated_at = '2026-01-01T00:00:00.000Z'")
+    assert version() == start + 1
 
 
 def test_newer_database_is_refused_with_a_clear_error(conn: sqlite3.Connection) -> None:

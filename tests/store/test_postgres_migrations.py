@@ -148,6 +148,42 @@ def test_an_older_database_is_brought_up_to_date_with_its_jobs(
         pg_cluster.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+JOB_COLUMNS = (
+    "SELECT column_name FROM information_schema.columns"
+    " WHERE table_schema = 'public' AND table_name = 'jobs' ORDER BY ordinal_position"
+)
+
+
+def test_migration_4_adds_progress_updated_at_null_for_existing_rows(
+    pg_cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database at schema version 3 with jobs (one running, with progress) gains the
+    column when the store opens: NULL in every existing row (not known), the rest kept."""
+    name = f"t_v3_{uuid.uuid4().hex[:12]}"
+    pg_cluster.admin(f"CREATE DATABASE {name}")
+    url = pg_cluster.url(name)
+    try:
+        with monkeypatch.context() as patch, psycopg.connect(url) as conn:
+            patch.setattr(migrations, "LATEST", 3)
+            assert migrate(conn) == 3
+        query(
+            url,
+            "INSERT INTO jobs (id, file_path, job_type, status, started_at, progress_json)"
+            " VALUES ('a', '/m', 'scan', 'running', now(), %s), ('b', '/m', 'scan', 'queued', NULL, NULL)",
+            ('{"processed": 1, "total": 2, "unit": "files"}',),
+        )
+        columns = [column for (column,) in query(url, JOB_COLUMNS)]
+        every_column = f"SELECT {', '.join(columns)} FROM jobs ORDER BY id"
+        before = query(url, every_column)
+        PostgresStore(url).close()
+        assert query(url, "SELECT max(version) FROM jobdash_migrations") == [(LATEST,)]
+        assert [column for (column,) in query(url, JOB_COLUMNS)] == [*columns, "progress_updated_at"]
+        assert query(url, "SELECT id, progress_updated_at FROM jobs ORDER BY id") == [("a", None), ("b", None)]
+        assert query(url, every_column) == before
+    finally:
+        pg_cluster.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def test_a_database_newer_than_this_jobdash_is_refused(database_url: str) -> None:
     """A schema written by a newer jobdash is not guessed at: RuntimeError naming the
     database's version and the one this jobdash supports."""
@@ -269,6 +305,18 @@ def test_a_heartbeat_moves_neither_the_version_nor_a_notification(database_url: 
 
     assert changes_heard(database_url, beat) == []
     assert pg_store.version() == before
+
+
+def test_a_write_of_progress_updated_at_moves_the_version(database_url: str, pg_store: PostgresStore) -> None:
+    """progress_updated_at is shown: another program writing it alone moves the version
+    and wakes listeners (the change trigger compares it, as every shown column)."""
+    job = pg_store.create("/m", "scan")
+    pg_store.claim(PID, ("scan",))
+    before = pg_store.version()
+    raw = "UPDATE jobs SET progress_updated_at = now() - interval '1 minute' WHERE id = %s"
+    heard = changes_heard(database_url, lambda: query(database_url, raw, (job["id"],)))
+    assert heard == ["jobdash_changes"], heard
+    assert pg_store.version() > before
 
 
 def test_a_statement_that_changes_nothing_moves_nothing(database_url: str, pg_store: PostgresStore) -> None:

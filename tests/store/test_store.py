@@ -508,6 +508,97 @@ def test_progress_of_a_cancelled_job_is_false(store: SqliteStore, running: dict[
     assert row is not None and row["progress_percent"] == 25.0
 
 
+# progress_updated_at: when the counts last changed (a running job's "no progress for 2 min").
+LONG_AGO = "2000-01-01T00:00:00.000Z"
+
+
+def test_progress_updated_at_is_set_by_the_first_progress_report(store: SqliteStore, running: dict[str, Any]) -> None:
+    """A claimed job has none; its first progress report stamps it, at the moment of the
+    write (the heartbeat's), as the store writes every timestamp."""
+    assert running["progress_updated_at"] is None
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    assert store.progress(running["id"], 1, 4) is True
+    row = store.get(running["id"])
+    assert row is not None
+    stamp = parse_iso(row["progress_updated_at"])
+    assert stamp is not None and stamp >= before
+    assert row["progress_updated_at"] == row["worker_heartbeat"]
+    assert row["progress_updated_at"].endswith("Z") and len(row["progress_updated_at"]) == len(LONG_AGO)
+
+
+def test_progress_updated_at_stays_for_the_same_progress_and_heartbeats(
+    store: SqliteStore, running: dict[str, Any]
+) -> None:
+    """A heartbeat, or the same counts written again, is no progress: the moment stays
+    while the heartbeat moves on."""
+    store.progress(running["id"], 1, 4, unit="bytes")
+    set_columns(store, running["id"], progress_updated_at=LONG_AGO, worker_heartbeat=LONG_AGO)
+    assert store.heartbeat(running["id"]) is True
+    assert store.get(running["id"])["progress_updated_at"] == LONG_AGO  # type: ignore[index]
+    set_columns(store, running["id"], worker_heartbeat=LONG_AGO)
+    assert store.progress(running["id"], 1, 4, unit="bytes") is True
+    row = store.get(running["id"])
+    assert row is not None and row["progress_updated_at"] == LONG_AGO
+    assert row["worker_heartbeat"] != LONG_AGO
+
+
+@pytest.mark.parametrize(
+    ("processed", "total", "unit"), [(2, 4, "bytes"), (1, 5, "bytes"), (1, 4, "files")], ids=["count", "total", "unit"]
+)
+def test_progress_updated_at_moves_when_the_progress_changes(
+    store: SqliteStore, running: dict[str, Any], processed: int, total: int, unit: str
+) -> None:
+    """A new count, a new total or a new unit is a change: the moment is the write's."""
+    store.progress(running["id"], 1, 4, unit="bytes")
+    set_columns(store, running["id"], progress_updated_at=LONG_AGO)
+    assert store.progress(running["id"], processed, total, unit=unit) is True
+    row = store.get(running["id"])
+    assert row is not None and row["progress_updated_at"] != LONG_AGO
+    assert row["progress_updated_at"] == row["worker_heartbeat"]
+
+
+def test_progress_updated_at_of_a_cancelled_job_stays(store: SqliteStore, running: dict[str, Any]) -> None:
+    """A refused progress write (the job was cancelled) changes nothing."""
+    store.progress(running["id"], 1, 4)
+    set_columns(store, running["id"], progress_updated_at=LONG_AGO)
+    store.cancel(running["id"])
+    assert store.progress(running["id"], 2, 4) is False
+    assert store.get(running["id"])["progress_updated_at"] == LONG_AGO  # type: ignore[index]
+
+
+def test_a_claim_starts_progress_updated_at_afresh(store: SqliteStore) -> None:
+    """A job queued again (released, or by another program that left the column set) and
+    claimed again has no progress moment until its new run reports progress."""
+    job = store.create("/again", "scan")
+    store.claim(PID, ("scan",))
+    store.progress(job["id"], 3, 4)
+    assert store.release(job["id"]) is True
+    assert store.get(job["id"])["progress_updated_at"] is None  # type: ignore[index]
+    claimed = store.claim(PID, ("scan",))
+    assert claimed is not None and claimed["id"] == job["id"] and claimed["progress_updated_at"] is None
+    set_columns(store, job["id"], status="queued", progress_updated_at=LONG_AGO)
+    claimed = store.claim(PID, ("scan",))
+    assert claimed is not None and claimed["id"] == job["id"] and claimed["progress_updated_at"] is None
+    assert store.get(job["id"])["progress_updated_at"] is None  # type: ignore[index]
+
+
+def test_recovery_clears_progress_updated_at_of_a_requeued_job_only(store: SqliteStore) -> None:
+    """A dead worker's job queued again loses its progress moment with its progress; a
+    job failed for it keeps both, as they were when the worker was lost."""
+    worker = store.register_worker("host-a", PID, ("scan", "move"), ("scan",))
+    scan = store.create("/scan", "scan", priority=1)
+    move = store.create("/move", "move", priority=2)
+    for job in (scan, move):
+        store.claim(PID, (job["job_type"],), worker_id=worker)
+        store.progress(job["id"], 1, 2, worker_id=worker)
+        set_columns(store, job["id"], worker_heartbeat=z(ago(minutes=5)), progress_updated_at=z(ago(minutes=6)))
+    assert {row["id"] for row in store.recover_stale(60, now=NOW)} == {scan["id"], move["id"]}
+    requeued, failed = store.get(scan["id"]), store.get(move["id"])
+    assert requeued is not None and requeued["status"] == "queued" and requeued["progress_updated_at"] is None
+    assert failed is not None and failed["status"] == "failed"
+    assert failed["progress_updated_at"] == z(ago(minutes=6))
+
+
 def test_finish_completed_stores_the_summary(store: SqliteStore, running: dict[str, Any]) -> None:
     """A completed job has its summary, 100 %, a completion time and an output path."""
     summary = {"files_found": 2, "containers": {"mp4": 2}}
@@ -574,7 +665,14 @@ def test_release_returns_a_running_job_to_the_queue(store: SqliteStore, running:
     row = store.get(running["id"])
     assert row is not None
     assert row["status"] == "queued"
-    for column in ("started_at", "worker_pid", "worker_heartbeat", "progress_json", "completed_at"):
+    for column in (
+        "started_at",
+        "worker_pid",
+        "worker_heartbeat",
+        "progress_json",
+        "completed_at",
+        "progress_updated_at",
+    ):
         assert row[column] is None
     assert row["progress_percent"] == 0
     assert store.claim(PID + 1, ("scan",))["id"] == running["id"]  # type: ignore[index]

@@ -15,6 +15,7 @@ LIST_FIELDS = {
     "started_at",
     "completed_at",
     "duration_seconds",
+    "progress_updated_at",
 }
 DETAIL_EXTRA = {
     "id_short",

@@ -21,6 +21,9 @@ from jobdash.model.polling import (
     POLL_INTERVAL_DEFAULT_MS,
     POLL_INTERVAL_MAX_MS,
     POLL_INTERVAL_MIN_MS,
+    STALL_AFTER_DEFAULT_S,
+    STALL_AFTER_MAX_S,
+    STALL_AFTER_MIN_S,
     ConfigError,
 )
 
@@ -45,6 +48,10 @@ _HELP: dict[str, tuple[str, str]] = {
         f"how often the detail page polls a running job's log, never below the poll interval (default: {LOG_POLL_INTERVAL_DEFAULT_MS})",
     ),
     "polling_enabled": ("BOOL", "whether pages poll at all: true or false (also 1/0, yes/no, on/off; default: true)"),
+    "stall_after_s": (
+        "SECONDS",
+        f"a running job whose progress has not moved for this long shows a stall warning, {STALL_AFTER_MIN_S}-{STALL_AFTER_MAX_S} s, out-of-range values are clamped with a warning (default: {STALL_AFTER_DEFAULT_S})",
+    ),
     "debug": ("BOOL", "prefixed debug logging in the browser console: true or false (default: false)"),
 }
 

@@ -29,6 +29,7 @@ _LIST_ITEM = {
         "started_at",
         "completed_at",
         "duration_seconds",
+        "progress_updated_at",
     ],
     "properties": {
         "id": {"type": "string", "format": "uuid"},
@@ -45,6 +46,11 @@ _LIST_ITEM = {
         "started_at": _NULLABLE_TIME,
         "completed_at": _NULLABLE_TIME,
         "duration_seconds": {"type": ["number", "null"]},
+        "progress_updated_at": {
+            **_NULLABLE_TIME,
+            "description": "When the job's progress last changed; null before its first progress report, "
+            "or when the store does not know.",
+        },
     },
 }
 

@@ -62,6 +62,8 @@ def list_item(row: Row) -> Row:
 
     ``duration_seconds`` stays null until the job ends, so a running job's item changes
     only when its data does (pages compute the elapsed time themselves).
+    ``progress_updated_at`` is when the counts last changed: null before the first
+    progress report, and where the store does not know (VPO, rows from before it).
     """
     processed, total = progress_counts(row)
     duration = None
@@ -80,6 +82,7 @@ def list_item(row: Row) -> Row:
         "started_at": _timestamp(row.get("started_at")),
         "completed_at": _timestamp(row.get("completed_at")),
         "duration_seconds": duration,
+        "progress_updated_at": _timestamp(row.get("progress_updated_at")),
     }
 
 

@@ -16,6 +16,10 @@ POLL_INTERVAL_MIN_MS = 2000
 POLL_INTERVAL_MAX_MS = 60000
 LOG_POLL_INTERVAL_DEFAULT_MS = 15000
 LOG_POLL_INTERVAL_MAX_MS = 300000
+# A running job whose progress has not moved for this long shows a stall warning.
+STALL_AFTER_DEFAULT_S = 120
+STALL_AFTER_MIN_S = 30
+STALL_AFTER_MAX_S = 3600
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -117,3 +121,14 @@ def polling_config(
         PollingConfig(interval, log_interval, parse_bool("polling_enabled", enabled)),
         warnings,
     )
+
+
+def stall_after(value: str | int, warnings: list[str]) -> int:
+    """Given the raw ``stall_after_s``, return it clamped to 30-3600 s (noting a warning).
+
+    Raises ConfigError for a value that cannot be parsed at all.
+
+    >>> w = []; stall_after("10", w), w
+    (30, ['stall_after_s=10 is out of range 30-3600; using 30'])
+    """
+    return clamp("stall_after_s", parse_int("stall_after_s", value), STALL_AFTER_MIN_S, STALL_AFTER_MAX_S, warnings)

@@ -119,7 +119,8 @@ def claim_next(conn: Conn, worker_pid: int, worker_id: str | None, job_types: tu
                 UPDATE jobs AS j
                    SET status = 'running', started_at = now(), completed_at = NULL,
                        worker_pid = %(pid)s, worker_id = %(worker)s, worker_heartbeat = now(),
-                       progress_percent = 0, progress_json = NULL, error_message = NULL, summary_json = NULL
+                       progress_percent = 0, progress_json = NULL, progress_updated_at = NULL,
+                       error_message = NULL, summary_json = NULL
                   FROM next
                  WHERE j.id = next.id
                 RETURNING j.*
@@ -143,10 +144,17 @@ _OWNED = "(%(worker)s::text IS NULL OR worker_id = %(worker)s::text)"
 
 
 def record_progress(conn: Conn, job_id: str, percent: float, progress: dict[str, Any], worker_id: str | None) -> bool:
-    """Store progress (and a heartbeat) of a running job; False if it is no longer running."""
+    """Store progress (and a heartbeat) of a running job; False if it is no longer running.
+
+    ``progress_updated_at`` moves only when the counts or unit changed: the same progress
+    written again is a heartbeat. (progress_json is written in one form, keys sorted, so
+    equal progress is equal text; the CASE reads the row's values before this update.)
+    """
     row = conn.execute(
         f"""
-        UPDATE jobs SET progress_percent = %(percent)s, progress_json = %(progress)s, worker_heartbeat = now()
+        UPDATE jobs SET progress_percent = %(percent)s, progress_json = %(progress)s, worker_heartbeat = now(),
+                        progress_updated_at = CASE WHEN progress_json IS NOT DISTINCT FROM %(progress)s
+                                                   THEN progress_updated_at ELSE now() END
          WHERE id = %(id)s AND status = 'running' AND {_OWNED} RETURNING id
         """,  # type: ignore[arg-type]
         {"percent": percent, "progress": json.dumps(progress, sort_keys=True), "id": job_id, "worker": worker_id},
@@ -225,7 +233,8 @@ def release_job(conn: Conn, job_id: str, worker_id: str | None) -> bool:
         WITH ended AS (
             UPDATE jobs
                SET status = 'queued', started_at = NULL, worker_pid = NULL, worker_id = NULL,
-                   worker_heartbeat = NULL, progress_percent = 0, progress_json = NULL
+                   worker_heartbeat = NULL, progress_percent = 0, progress_json = NULL,
+                   progress_updated_at = NULL
              WHERE id = %(id)s AND status = 'running' AND {_OWNED} RETURNING id
         ), {_LEFT}
         SELECT id FROM ended
@@ -274,6 +283,7 @@ def recover_stale(conn: Conn, stale_after_s: float, now: datetime | None) -> lis
                started_at = CASE WHEN stale.requeue THEN NULL ELSE j.started_at END,
                progress_percent = CASE WHEN stale.requeue THEN 0 ELSE j.progress_percent END,
                progress_json = CASE WHEN stale.requeue THEN NULL ELSE j.progress_json END,
+               progress_updated_at = CASE WHEN stale.requeue THEN NULL ELSE j.progress_updated_at END,
                worker_id = CASE WHEN stale.requeue THEN NULL ELSE j.worker_id END,
                worker_pid = CASE WHEN stale.requeue THEN NULL ELSE j.worker_pid END,
                error_message = CASE WHEN stale.requeue THEN NULL ELSE

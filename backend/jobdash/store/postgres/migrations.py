@@ -307,6 +307,56 @@ MIGRATIONS: list[list[str]] = [
         END $$
         """,
     ],
+    # 4: when a job's progress last changed (processed, total or unit), so a page opened on
+    # a stalled job can say for how long at once; existing rows have NULL (not known). The
+    # column is shown: the function of 3 is made again with it in the compared list.
+    [
+        "ALTER TABLE jobs ADD COLUMN progress_updated_at timestamptz",
+        """
+        CREATE OR REPLACE FUNCTION jobdash_jobs_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            my_slot integer := jobdash_slot();
+            shown_changed boolean;
+            counts_moved boolean;
+            now_queued boolean;
+        BEGIN
+            SELECT COALESCE(bool_or(o.id IS NULL OR (
+                       n.file_path, n.job_type, n.status, n.priority, n.policy_name, n.created_at,
+                       n.started_at, n.completed_at, n.progress_percent, n.progress_json, n.worker_pid,
+                       n.output_path, n.error_message, n.summary_json, n.log_path, n.params_json, n.worker_id,
+                       n.progress_updated_at
+                   ) IS DISTINCT FROM (
+                       o.file_path, o.job_type, o.status, o.priority, o.policy_name, o.created_at,
+                       o.started_at, o.completed_at, o.progress_percent, o.progress_json, o.worker_pid,
+                       o.output_path, o.error_message, o.summary_json, o.log_path, o.params_json, o.worker_id,
+                       o.progress_updated_at
+                   )), false),
+                   COALESCE(bool_or(o.id IS NULL OR (n.status, n.job_type) IS DISTINCT FROM (o.status, o.job_type)), false),
+                   COALESCE(bool_or(n.status = 'queued' AND (o.id IS NULL OR o.status <> 'queued')), false)
+              INTO shown_changed, counts_moved, now_queued
+              FROM new_rows AS n LEFT JOIN old_rows AS o USING (id);
+            IF NOT shown_changed THEN
+                RETURN NULL;  -- a heartbeat, or a statement that changed nothing
+            END IF;
+            IF counts_moved THEN
+                INSERT INTO job_counts AS c (status, job_type, slot, n)
+                SELECT status, job_type, my_slot, sum(delta) FROM (
+                    SELECT status, job_type, 1 AS delta FROM new_rows
+                    UNION ALL
+                    SELECT status, job_type, -1 FROM old_rows
+                ) AS moves
+                 GROUP BY status, job_type HAVING sum(delta) <> 0 ORDER BY status, job_type
+                ON CONFLICT (status, job_type, slot) DO UPDATE SET n = c.n + EXCLUDED.n;
+            END IF;
+            UPDATE jobs_changes SET n = n + 1 WHERE slot = my_slot;
+            PERFORM pg_notify('jobdash_changes', '');
+            IF now_queued THEN
+                PERFORM pg_notify('jobdash_queued', '');
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

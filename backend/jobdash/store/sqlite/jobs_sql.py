@@ -95,7 +95,8 @@ def claim_next(
             UPDATE jobs
                SET status = 'running', started_at = ?, completed_at = NULL,
                    worker_pid = ?, worker_id = ?, worker_heartbeat = ?, progress_percent = 0,
-                   progress_json = NULL, error_message = NULL, summary_json = NULL
+                   progress_json = NULL, progress_updated_at = NULL, error_message = NULL,
+                   summary_json = NULL
              WHERE id = (SELECT id FROM jobs
                           WHERE status = 'queued' AND job_type IN ({marks})
                           ORDER BY priority ASC, {CREATED} ASC, id ASC LIMIT 1)
@@ -131,10 +132,17 @@ _OWNED = "(:worker IS NULL OR worker_id = :worker)"
 def record_progress(
     conn: sqlite3.Connection, job_id: str, percent: float, progress: dict[str, Any], now: str, worker_id: str | None
 ) -> bool:
-    """Store progress (and a heartbeat) of a running job; False if it is no longer running."""
+    """Store progress (and a heartbeat) of a running job; False if it is no longer running.
+
+    ``progress_updated_at`` moves only when the counts or unit changed: the same progress
+    written again is a heartbeat. (progress_json is written in one form, keys sorted, so
+    equal progress is equal text; the CASE reads the row's values before this update.)
+    """
     updated = conn.execute(
         f"""
-        UPDATE jobs SET progress_percent = :percent, progress_json = :progress, worker_heartbeat = :now
+        UPDATE jobs SET progress_percent = :percent, progress_json = :progress, worker_heartbeat = :now,
+                        progress_updated_at = CASE WHEN progress_json IS :progress THEN progress_updated_at
+                                                   ELSE :now END
          WHERE id = :id AND status = 'running' AND {_OWNED} RETURNING id
         """,
         {
@@ -209,7 +217,8 @@ def release_job(conn: sqlite3.Connection, job_id: str, worker_id: str | None, no
         f"""
         UPDATE jobs
            SET status = 'queued', started_at = NULL, worker_pid = NULL, worker_id = NULL,
-               worker_heartbeat = NULL, progress_percent = 0, progress_json = NULL
+               worker_heartbeat = NULL, progress_percent = 0, progress_json = NULL,
+               progress_updated_at = NULL
          WHERE id = :id AND status = 'running' AND {_OWNED} RETURNING id
         """,
         {"id": job_id, "worker": worker_id},
@@ -253,7 +262,8 @@ def recover_stale(conn: sqlite3.Connection, cutoff: str, now: str, stale_after_s
         f"""
         UPDATE jobs
            SET status = 'queued', started_at = NULL, worker_pid = NULL, worker_id = NULL,
-               worker_heartbeat = NULL, progress_percent = 0, progress_json = NULL
+               worker_heartbeat = NULL, progress_percent = 0, progress_json = NULL,
+               progress_updated_at = NULL
          WHERE {stale} AND {requeue}
         RETURNING *
         """,

@@ -185,6 +185,22 @@ MIGRATIONS.append(
     ]
 )
 
+# 7: when a job's progress last changed (processed, total or unit), so a page opened on a
+# stalled job can say for how long at once. Existing rows have NULL: not known. The column
+# is shown, so the change-counter trigger of 6 is made again with it (same rule: a column
+# added later must be added to this list too).
+_SHOWN_COLUMNS_7 = f"{_SHOWN_COLUMNS}, progress_updated_at"
+MIGRATIONS.append(
+    [
+        "ALTER TABLE jobs ADD COLUMN progress_updated_at TEXT",
+        "DROP TRIGGER IF EXISTS jobs_version_update",
+        f"""
+        CREATE TRIGGER jobs_version_update AFTER UPDATE OF {_SHOWN_COLUMNS_7} ON jobs
+        BEGIN UPDATE jobs_version SET version = version + 1 WHERE singleton = 1; END
+        """,
+    ]
+)
+
 LATEST = len(MIGRATIONS)
 
 

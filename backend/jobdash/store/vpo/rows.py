@@ -74,4 +74,6 @@ def store_row(row: Row) -> Row:
         # would show a full bar.
         mapped["progress_percent"] = 0.0
     mapped["params_json"] = None
+    # VPO does not record when progress last changed (its progress_json is ffmpeg's figures).
+    mapped["progress_updated_at"] = None
     return mapped
