@@ -40,7 +40,7 @@ from support.apiclient import (
 from support.contract import DETAIL_FIELDS, LIST_FIELDS
 from support.sqlhelpers import insert_row, other_writer, set_columns
 
-LIST_KEYS = {"jobs", "total", "limit", "offset", "has_filters"}
+LIST_KEYS = {"jobs", "total", "limit", "offset", "has_filters", "running"}
 LOG_KEYS = {"job_id", "lines", "total_lines", "offset", "has_more"}
 UNKNOWN_ID = "0b7e2b5e-8f4f-4d3c-9a51-2f1f5b8f0c11"
 
@@ -258,14 +258,32 @@ def test_list_filters_combine(api: ApiClient, seeded: list[Seeded]) -> None:
     assert [item["id"] for item in body["jobs"]] == expected and body["total"] == len(expected)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [{}, {"status": "failed"}, {"status": "running"}, {"status": "running", "type": "scan"}, {"since": "24h"}],
+)
+def test_list_running_counts_every_running_job_whatever_the_view(
+    api: ApiClient, seeded: list[Seeded], query: dict[str, str]
+) -> None:
+    body = get_ok(api, list_url(**query))
+    assert body["running"] == sum(j.status == "running" for j in seeded) == 6
+
+
 def test_list_filter_with_no_match(api: ApiClient, store: Any) -> None:
     store.create("/media/a", "scan")
     body = get_ok(api, list_url(status="failed"))
-    assert body == {"jobs": [], "total": 0, "limit": 50, "offset": 0, "has_filters": True}
+    assert body == {"jobs": [], "total": 0, "limit": 50, "offset": 0, "has_filters": True, "running": 0}
 
 
 def test_list_empty_store(api: ApiClient) -> None:
-    assert get_ok(api, "/api/jobs") == {"jobs": [], "total": 0, "limit": 50, "offset": 0, "has_filters": False}
+    assert get_ok(api, "/api/jobs") == {
+        "jobs": [],
+        "total": 0,
+        "limit": 50,
+        "offset": 0,
+        "has_filters": False,
+        "running": 0,
+    }
 
 
 _SORT_VALUE = {

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from support.dashboard import SET_VISIBILITY, running_job
+from support.job_page import kind
 
 pytestmark = pytest.mark.browser
 
@@ -83,10 +84,12 @@ def test_granted_a_hidden_tab_is_notified_once_when_the_job_ends(notify_page: An
 
     after = len(detail.fetches())
     detail.run_for(60_000)
+    assert len(detail.fetches()) == after, "an ended job: nothing polls while hidden"
     page.evaluate(SET_VISIBILITY, "visible")
     detail.run_for(60_000)
     assert page.evaluate("window.__notifications.length") == 1, "once"
-    assert len(detail.fetches()) == after, "an ended job: nothing polls, hidden or not"
+    # Back in view: the log's last fetch (it holds the job's last lines), then nothing.
+    assert [kind(f["url"]) for f in detail.fetches()[after:]] == ["log"]
 
 
 def test_denied_the_toggle_says_so_and_stays_off(notify_page: Any) -> None:
@@ -138,7 +141,8 @@ def test_a_job_already_ended_offers_no_toggle(notify_page: Any) -> None:
 
 
 def test_the_dashboard_title_counts_running_jobs(dash: Any) -> None:
-    dash.open()
+    """Every running job counts, whatever the view shows."""
+    dash.open("?status=failed")
     assert dash.page.title() == "Jobs — jobdash"
     jobs = [running_job(dash.store, f"/media/{n}") for n in range(3)]
     dash.run_for(INTERVAL_MS)

@@ -37,7 +37,9 @@ LAYOUTS = {
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-@pytest.mark.parametrize("state", ["running", "completed", "failed", "transcode", "waiting", "missing", "bogus"])
+@pytest.mark.parametrize(
+    "state", ["running", "stalled", "completed", "failed", "transcode", "waiting", "missing", "bogus"]
+)
 def test_detail_layout(browser: Any, server: LiveServer, tmp_path: Path, layout: str, state: str) -> None:
     shots = Path(os.environ.get("JOBDASH_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -57,12 +59,16 @@ def test_detail_layout(browser: Any, server: LiveServer, tmp_path: Path, layout:
                 expect(page.locator("#job-missing")).to_be_visible()
                 expected_network_errors(page)
             else:
-                status = {"transcode": "running", "waiting": "queued"}.get(state, state)
+                status = {"transcode": "running", "waiting": "queued", "stalled": "running"}.get(state, state)
                 expect(detail.field("status")).to_have_attribute("data-status", status)
                 if state == "transcode":
                     expect(page.locator("[data-role=progress-text]")).to_have_text("Processing 0:23 of 1:00")
                     expect(page.locator('[data-field="params"] > div')).to_have_count(4)
                 if state == "waiting":
                     expect(page.locator('#job-view [data-role="waiting"]')).to_be_visible()
+                if state == "running":
+                    expect(page.locator("[data-role=pace]")).to_have_attribute("data-pace", "time-left")
+                if state == "stalled":
+                    expect(page.locator("[data-role=pace]")).to_have_text("No progress for 4 min")
                 detail.run_for(3000)  # the elapsed time has ticked; the log is at its end
         check_layout(page, shots, f"detail-{state}-{layout}.png", options["color_scheme"], ".badge:visible")

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jobdash.store.log_writer import JobLog
+from jobdash.store.sqlite.store import DB_FILENAME
 from support.dashboard import register_worker, running_job
 from support.job_page import append_log
 
 
+def backdate(server: Any, job: str, *, started_min: float, moved_min: float | None = None) -> None:
+    """Say (as a worker's writes would have) that the job started ``started_min`` ago and
+    its progress last moved ``moved_min`` ago, so a page shows its time left or a stall."""
+    now = datetime.now(UTC)
+    moved = None if moved_min is None else (now - timedelta(minutes=moved_min)).isoformat()
+    conn = sqlite3.connect(server.data_dir / DB_FILENAME, isolation_level=None)
+    try:
+        conn.execute(
+            "UPDATE jobs SET started_at = ?, progress_updated_at = COALESCE(?, progress_updated_at) WHERE id = ?",
+            ((now - timedelta(minutes=started_min)).isoformat(), moved, job),
+        )
+    finally:
+        conn.close()
+
+
 def seed_dashboard(server: Any) -> None:
     """The dashboard's screenshot list: nine jobs of every status and kind (a hostile
-    name among them), one worker alive running a scan and one gone."""
+    name among them; a running scan stalled for 4 min, a transcode with its time left),
+    one worker alive running a scan and one gone."""
     store = server.store
     done = running_job(store, "/srv/media/Movies/Golden Harbor (1987)", processed=412, total=412)
     store.finish(done, "completed", summary={"files_found": 412})
@@ -24,8 +43,9 @@ def seed_dashboard(server: Any) -> None:
     scan = running_job(
         store, "/srv/media/TV/a very long folder name that keeps going and going/Season 01", processed=1234, total=3000
     )
+    backdate(server, scan, started_min=20, moved_min=4)
     store.create("/srv/media/Movies/Golden Harbor (1987)/Golden Harbor (1987).mkv", "transcode")
-    running_job(
+    clip = running_job(
         store,
         "/srv/media/Clips/Harbor trailer.mkv",
         job_type="transcode",
@@ -34,6 +54,7 @@ def seed_dashboard(server: Any) -> None:
         unit="seconds",
         params={"preset": "h264-720p"},
     )
+    backdate(server, clip, started_min=1)
     register_worker(store, "media-01", ("scan",), pid=4242, running=scan)
     store.worker_stopped(register_worker(store, "media-02.lan", ("transcode", "move"), pid=977))
 
@@ -77,12 +98,18 @@ def write_log(server: Any, job: str, count: int) -> None:
 
 
 def seed_job(server: Any, state: str) -> str:
-    """One job in ``state`` (running, completed, failed, transcode, waiting; anything else:
-    a running scan) with a log; return its id."""
+    """One job in ``state`` (running: with its time left; stalled: no progress for 4 min;
+    completed, failed, transcode, waiting; anything else: a running scan) with a log;
+    return its id."""
     store = server.store
     if state == "running":
         job = running_job(store, LIBRARY, processed=137, total=412)
         write_log(server, job, 137)
+        backdate(server, job, started_min=5)
+    elif state == "stalled":
+        job = running_job(store, LIBRARY, processed=200, total=412)
+        write_log(server, job, 200)
+        backdate(server, job, started_min=30, moved_min=4)
     elif state == "completed":
         job = running_job(store, LIBRARY, processed=412, total=412)
         write_log(server, job, 60)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from support.accessibility import assert_accessible
 from support.browser import engine_of
 
 
 def check_layout(page: Any, shots: Path, filename: str, scheme: str, badges: str) -> None:
     """Assert the page does not scroll sideways, every badge matched by ``badges`` has
-    text (colour is never the only signal), and the background suits ``scheme``; then
-    save a full-page screenshot as ``shots/<engine>-filename``."""
+    text (colour is never the only signal), the background suits ``scheme`` and axe-core
+    finds nothing serious or critical; then save a full-page screenshot as
+    ``shots/<engine>-filename``."""
     filename = f"{engine_of(page)}-{filename}"
     assert_layout(
         filename,
@@ -20,6 +22,7 @@ def check_layout(page: Any, shots: Path, filename: str, scheme: str, badges: str
         page.evaluate("getComputedStyle(document.body).backgroundColor"),
         scheme,
     )
+    assert_accessible(page, filename)
     page.screenshot(path=str(shots / filename), full_page=True)
 
 

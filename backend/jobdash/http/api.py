@@ -54,14 +54,24 @@ def _answer(request: Request, key: tuple[str, Any], entry: CachedRead) -> Respon
     return json_response(request.headers, entry.answer)
 
 
+#: Every running job, whatever a view shows: the list answer's ``running`` (the pages'
+#: tab title counts them without a request of its own).
+RUNNING = ListQuery(statuses=("running",), limit=1)
+
+
 def _list_page(store: JobStore, query: ListQuery) -> tuple[int, dict[str, Any]]:
     version, rows, total = store.list_snapshot(query)
+    # Computed on a cache miss only; any write bumps the version, so it is as fresh as
+    # the page it comes with.
+    same = query.statuses == RUNNING.statuses and not query.types and not query.since
+    running = total if same else store.list(RUNNING)[1]
     return version, {
         "jobs": [list_item(row) for row in rows],
         "total": total,
         "limit": query.limit,
         "offset": query.offset,
         "has_filters": query.has_filters,
+        "running": running,
     }
 
 

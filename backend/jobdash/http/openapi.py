@@ -440,13 +440,18 @@ def openapi_document() -> dict[str, Any]:
                 "JobDetailItem": _DETAIL_ITEM,
                 "JobList": {
                     "type": "object",
-                    "required": ["jobs", "total", "limit", "offset", "has_filters"],
+                    "required": ["jobs", "total", "limit", "offset", "has_filters", "running"],
                     "properties": {
                         "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/JobListItem"}},
                         "total": {"type": "integer", "minimum": 0},
                         "limit": {"type": "integer", "minimum": LIMIT_MIN, "maximum": LIMIT_MAX},
                         "offset": {"type": "integer", "minimum": 0},
                         "has_filters": {"type": "boolean"},
+                        "running": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "How many jobs are running, whatever the filters (the tab title counts them).",
+                        },
                     },
                 },
                 "JobLogs": {
