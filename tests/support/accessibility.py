@@ -63,7 +63,25 @@ def assert_accessible(page: Any, what: str) -> None:
         results = _axe().run(page, options={"resultTypes": ["violations"]})
     finally:
         page.evaluate(REAL_TIMERS, False)
-    problems = blocking_violations(results.response["violations"])
+    assert_no_blocking(results.response["violations"], what)
+
+
+def assert_accessible_webdriver(driver: Any, what: str) -> None:
+    """:func:`assert_accessible` for a Selenium session (the WebKit suite): the same
+    axe-core, injected with the driver. (The WebKit suite's fake clock takes only the
+    page's own modules' timers, so axe runs on real ones.)"""
+    driver.execute_script(_axe().axe_script)
+    results = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, { resultTypes: ['violations'] }).then(done, (error) => done({ error: String(error) }));"
+    )
+    assert "error" not in results, f"{what}: axe-core failed: {results.get('error')}"
+    assert_no_blocking(results["violations"], what)
+
+
+def assert_no_blocking(violations: list[dict[str, Any]], what: str) -> None:
+    """Fail, naming ``what``, if axe's violations include a serious or critical one."""
+    problems = blocking_violations(violations)
     assert not problems, f"{what}: axe-core found {len(problems)} serious/critical violation(s):\n" + "\n".join(
         problems
     )

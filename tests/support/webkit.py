@@ -293,8 +293,9 @@ class WebKitPage:
 
 def check_webkit_layout(page: WebKitPage, shots: Path, filename: str, scheme: str, badges: str) -> None:
     """:func:`support.screens.check_layout` for a WebKit page: the same checks (on the
-    visible badges matched by ``badges``), then a screenshot of the whole document as
+    visible badges matched by ``badges``, and the axe-core audit), then a screenshot of the whole document as
     ``shots/webkit-filename``."""
+    from support.accessibility import assert_accessible_webdriver
     from support.screens import assert_layout
 
     filename = f"webkit-{filename}"
@@ -308,6 +309,7 @@ def check_webkit_layout(page: WebKitPage, shots: Path, filename: str, scheme: st
         page.js("return getComputedStyle(document.body).backgroundColor"),
         scheme,
     )
+    assert_accessible_webdriver(page.driver, filename)
     # The whole document: the window as tall as the document for one viewport shot (an
     # element shot of <html> keeps only what is in view), then back to its size.
     driver = page.driver

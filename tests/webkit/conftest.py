@@ -53,4 +53,9 @@ def driver(webkit: Any, server: Any) -> Iterator[Any]:
     server.reset()
     resize(webkit, 1280, 900)
     yield webkit
+    # One window for the next test (a test may have opened more, or closed the first).
+    for handle in webkit.window_handles[1:]:
+        webkit.switch_to.window(handle)
+        webkit.close()
+    webkit.switch_to.window(webkit.window_handles[0])
     webkit.get("about:blank")

@@ -77,7 +77,9 @@ def test_dashboard_layout(
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-@pytest.mark.parametrize("state", ["running", "completed", "failed", "transcode", "waiting", "missing", "bogus"])
+@pytest.mark.parametrize(
+    "state", ["running", "stalled", "completed", "failed", "transcode", "waiting", "missing", "bogus"]
+)
 def test_detail_layout(request: pytest.FixtureRequest, server: Any, shots: Path, layout: str, state: str) -> None:
     server.reset()
     driver, scheme = window(request, layout)
@@ -92,8 +94,11 @@ def test_detail_layout(request: pytest.FixtureRequest, server: Any, shots: Path,
             page.run_for(5000)
             assert page.js("return !document.getElementById('job-missing').hidden")
         else:
-            status = {"transcode": "running", "waiting": "queued"}.get(state, state)
+            status = {"transcode": "running", "waiting": "queued", "stalled": "running"}.get(state, state)
             assert page.attribute('#job-view [data-field="status"]', "data-status") == status
             page.run_for(3000)
+            if state in ("running", "stalled"):
+                pace = {"running": "time-left", "stalled": "stalled"}[state]
+                assert page.attribute("[data-role=pace]", "data-pace") == pace
     check_webkit_layout(page, shots, f"detail-{state}-{layout}.png", scheme, ".badge")
     assert page.errors() == []
