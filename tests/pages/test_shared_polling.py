@@ -108,7 +108,10 @@ def test_hidden_tabs_stop_the_stream(tabs: Tabs) -> None:
     expect(first.status).to_have_attribute("data-stream", LEADER)
     expect(second.status).to_have_attribute("data-reason", "hidden")
     tabs.run_for(INTERVAL_MS * 2)
-    assert tabs.count(JOBS) == before + 5
+    # Two polls an interval apart; a third when `first` polled at once on coming back (it
+    # did unless a late message from `second`, which led until a moment ago, made its
+    # lock grant a hand-off: then it keeps `second`'s schedule). Never a burst.
+    assert before + 4 <= tabs.count(JOBS) <= before + 5
 
 
 def test_a_visible_follower_keeps_the_stream_alive_when_the_leader_hides(tabs: Tabs) -> None:

@@ -66,7 +66,7 @@ class Tabs:
             if not tab.page.is_closed():
                 tab.settle()
 
-    def run_for(self, ms: int, step_ms: int = 1000) -> None:
+    def run_for(self, ms: int, step_ms: int = 5000) -> None:
         """Advance every tab's clock by ``ms``, a step at a time, settling between steps
         (a leader's answer reaches its followers in real time, not on the fake clock)."""
         for _ in range(ms // step_ms):
