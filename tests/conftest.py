@@ -93,6 +93,15 @@ def sqlite_store(tmp_path: Path) -> Iterator[Any]:
 PLAYWRIGHT_ENGINES = ("chromium", "firefox")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the files with slow tests (real processes, fixed-length drills) first, each
+    file's tests in their order: ./scripts/test hands files to its processes in this
+    order (``--dist loadfile --no-loadscope-reorder``), so a minute-long drill never
+    starts last while the other process has nothing left to do."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--browser",
