@@ -6,7 +6,6 @@ $JOBDASH_SCREENSHOTS (when set) for a human to look at."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from support.browser import watched_page
 from support.dashboard import Dashboard, expected_network_errors
 from support.live_server import LiveServer
 from support.screen_seeds import seed_dashboard
-from support.screens import check_layout
+from support.screens import check_layout, screenshot_folder
 
 pytestmark = pytest.mark.browser
 
@@ -36,8 +35,7 @@ LAYOUTS = {
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_dashboard_layout(browser: Any, server: LiveServer, tmp_path: Path, layout: str) -> None:
-    shots = Path(os.environ.get("JOBDASH_SCREENSHOTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_folder()
     options = LAYOUTS[layout]
     scheme = options["color_scheme"]
     with watched_page(browser, **options) as page:

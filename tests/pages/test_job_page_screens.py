@@ -7,7 +7,6 @@ Screenshots go to $JOBDASH_SCREENSHOTS (when set) as detail-<state>-<layout>.png
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from support.dashboard import expected_network_errors
 from support.job_page import DetailPage, delete_job
 from support.live_server import LiveServer
 from support.screen_seeds import seed_job
-from support.screens import check_layout
+from support.screens import check_layout, screenshot_folder
 
 pytestmark = pytest.mark.browser
 
@@ -41,8 +40,7 @@ LAYOUTS = {
     "state", ["running", "stalled", "completed", "failed", "transcode", "waiting", "missing", "bogus"]
 )
 def test_detail_layout(browser: Any, server: LiveServer, tmp_path: Path, layout: str, state: str) -> None:
-    shots = Path(os.environ.get("JOBDASH_SCREENSHOTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_folder()
     options = LAYOUTS[layout]
     with watched_page(browser, **options) as page:
         server.reset()

@@ -17,7 +17,6 @@ Screenshots go to $JOBDASH_SCREENSHOTS (when set) as vpo-<page>-<layout>.png.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -31,7 +30,7 @@ from support.browser import watched_page
 from support.dashboard import Dashboard, expected_network_errors
 from support.job_page import DetailPage
 from support.live_server import LiveServer, live_server
-from support.screens import check_layout
+from support.screens import check_layout, screenshot_folder
 from support.vpo import FIXTURE, Snapshot, copy_fixture, shown_log_line, snapshot, vpo_worker
 
 ORIGINAL = snapshot(FIXTURE) if FIXTURE.is_dir() else {}
@@ -232,8 +231,7 @@ def test_origin_and_batch_show_where_vpo_has_them(page: Any, server: LiveServer)
 def test_vpo_screens(browser: Any, server: LiveServer, tmp_path: Path, layout: str) -> None:
     """The VPO dashboard, the running VPO transcode's page and a CLI-queued process job's
     (origin and batch): no sideways scrolling, text in every badge, dark colours in dark mode."""
-    shots = Path(os.environ.get("JOBDASH_SCREENSHOTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_folder()
     options = LAYOUTS[layout]
     with watched_page(browser, **options) as page:
         Dashboard(page, server).open()
@@ -277,7 +275,7 @@ def open_live(stack: ExitStack, browser: Any, server: LiveServer, job_id: str | 
 @pytest.mark.slow
 def test_vpo_at_work_moves_both_pages(browser: Any, live: tuple[Path, LiveServer], tmp_path: Path) -> None:
     folder, server = live
-    shots = Path(os.environ.get("JOBDASH_SCREENSHOTS") or tmp_path)
+    shots = screenshot_folder()
     with ExitStack() as stack:
         dash = open_live(stack, browser, server)
         running = open_live(stack, browser, server, RUNNING_TRANSCODE)

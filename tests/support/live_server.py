@@ -12,12 +12,15 @@ changes them.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -45,9 +48,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: Builds made in this test process, by flags: (the build's folder, its finished process).
+_BUILDS: dict[tuple[str, ...], tuple[Path, subprocess.CompletedProcess[str]]] = {}
+
+
 def build_frontend(out: Path, *flags: str) -> subprocess.CompletedProcess[str]:
-    """Run ``build.py --out OUT FLAGS...``; return the finished process (its stderr holds
-    the build's warnings). Raises RuntimeError with the build's output if it fails."""
+    """Build the frontend with ``build.py FLAGS...`` into ``OUT``; return the finished
+    process (its stderr holds the build's warnings). Raises RuntimeError with the
+    build's output if it fails.
+
+    The build is deterministic (the same sources and flags give byte-identical files), so
+    each set of flags is built once per test process and copied for every later caller:
+    OUT is always a copy of its own, which a test may edit.
+    """
+    kept = _BUILDS.get(flags)
+    if kept is None:
+        folder = Path(tempfile.mkdtemp(prefix="jobdash-build-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        kept = _BUILDS[flags] = (folder / "dist", _run_build(folder / "dist", *flags))
+    shutil.copytree(kept[0], out)
+    return kept[1]
+
+
+def _run_build(out: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """Run ``build.py --out OUT FLAGS...``; raise RuntimeError with its output if it fails."""
     result = subprocess.run(
         [sys.executable, "build.py", "--out", str(out), *flags],
         cwd=ROOT,

@@ -4,7 +4,6 @@ Screenshots go to $JOBDASH_SCREENSHOTS (when set) as webkit-<layout>-<state>.png
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from support.browser_drills import ServerProcess
 from support.job_page import delete_job
 from support.screen_seeds import seed_dashboard, seed_job
+from support.screens import screenshot_folder
 from support.webkit import WebKitPage, check_webkit_layout, resize, wait_until
 
 pytestmark = pytest.mark.browser
@@ -24,10 +24,8 @@ SHOWN = "#job-view:not([hidden]), #job-missing:not([hidden]), #page-error:not([h
 
 
 @pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("JOBDASH_SCREENSHOTS") or tmp_path / "shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def shots() -> Path | None:
+    return screenshot_folder()
 
 
 def window(request: pytest.FixtureRequest, layout: str) -> tuple[Any, str]:
@@ -41,7 +39,7 @@ def window(request: pytest.FixtureRequest, layout: str) -> tuple[Any, str]:
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_dashboard_layout(
-    request: pytest.FixtureRequest, server: Any, tmp_path: Path, shots: Path, layout: str
+    request: pytest.FixtureRequest, server: Any, tmp_path: Path, shots: Path | None, layout: str
 ) -> None:
     server.reset()
     driver, scheme = window(request, layout)
@@ -80,7 +78,9 @@ def test_dashboard_layout(
 @pytest.mark.parametrize(
     "state", ["running", "stalled", "completed", "failed", "transcode", "waiting", "missing", "bogus"]
 )
-def test_detail_layout(request: pytest.FixtureRequest, server: Any, shots: Path, layout: str, state: str) -> None:
+def test_detail_layout(
+    request: pytest.FixtureRequest, server: Any, shots: Path | None, layout: str, state: str
+) -> None:
     server.reset()
     driver, scheme = window(request, layout)
     if state == "bogus":
