@@ -180,6 +180,13 @@ class Worker:
     def _record(self, ctx: JobContext, job_log: JobLogWriter, handler: Handler) -> None:
         job_id, mine = ctx.id, self.worker_id
         started = time.monotonic()
+
+        def persist(action: Callable[[], bool]) -> bool:
+            # The log's last lines are readable before the end is recorded: a page's
+            # last log fetch after it sees the end gets them all.
+            job_log.flush()
+            return self._persist(action)
+
         try:
             try:
                 summary = handler(ctx)
@@ -187,29 +194,29 @@ class Worker:
                 self._flush_progress(ctx)
         except WorkerStopping:
             job_log.write("worker is stopping; job returned to the queue", level="WARN")
-            self._persist(lambda: self.store.release(job_id, worker_id=mine))
+            persist(lambda: self.store.release(job_id, worker_id=mine))
             return
         except JobCancelled:
             job_log.write("job cancelled by the operator", level="WARN")
-            self._persist(lambda: self.store.finish(job_id, "cancelled", worker_id=mine))
+            persist(lambda: self.store.finish(job_id, "cancelled", worker_id=mine))
             return
         except JobFailed as error:
             message = str(error) or "the job failed"
             job_log.write(message, level="ERROR")
-            self._persist(lambda: self.store.finish(job_id, "failed", error_message=message, worker_id=mine))
+            persist(lambda: self.store.finish(job_id, "failed", error_message=message, worker_id=mine))
             return
         except Exception as error:  # a handler's exception fails its job, never the worker
             message = f"{type(error).__name__}: {error} (in the {ctx.type} handler; traceback in the job log)"
             job_log.write(message, level="ERROR")
             for line in traceback.format_exc().splitlines():
                 job_log.write(line, level="ERROR")
-            self._persist(lambda: self.store.finish(job_id, "failed", error_message=message, worker_id=mine))
+            persist(lambda: self.store.finish(job_id, "failed", error_message=message, worker_id=mine))
             return
         problem = summary_problem(summary)
         if problem is not None:
             message = f"the {ctx.type} handler returned {problem}; a handler returns a JSON object (its summary)"
             job_log.write(message, level="ERROR")
-            self._persist(lambda: self.store.finish(job_id, "failed", error_message=message, worker_id=mine))
+            persist(lambda: self.store.finish(job_id, "failed", error_message=message, worker_id=mine))
             return
         elapsed = time.monotonic() - started
         job_log.write(f"job completed in {elapsed:.3f} s")
@@ -220,7 +227,7 @@ class Worker:
         ):
             # Cancelled while finishing: keep the work's summary. (A job that is no longer
             # this worker's — found stale and failed or requeued — stays as it is.)
-            self._persist(lambda: self.store.finish(job_id, "cancelled", summary=done, worker_id=mine))
+            persist(lambda: self.store.finish(job_id, "cancelled", summary=done, worker_id=mine))
 
     def _flush_progress(self, ctx: JobContext) -> None:
         """Record the handler's last progress report, which the throttle may have held."""
