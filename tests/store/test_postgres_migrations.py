@@ -12,6 +12,7 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -124,18 +125,28 @@ def test_processes_starting_at_once_on_an_empty_database_migrate_it_once(pg_clus
         pg_cluster.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+@contextmanager
+def database_at(pg_cluster: Any, monkeypatch: pytest.MonkeyPatch, version: int) -> Iterator[str]:
+    """A new database migrated only up to ``version`` (as an older jobdash left it); yield
+    its URL, drop it afterwards."""
+    name = f"t_v{version}_{uuid.uuid4().hex[:12]}"
+    pg_cluster.admin(f"CREATE DATABASE {name}")
+    url = pg_cluster.url(name)
+    try:
+        with monkeypatch.context() as patch, psycopg.connect(url) as conn:
+            patch.setattr(migrations, "LATEST", version)
+            assert migrate(conn) == version
+        yield url
+    finally:
+        pg_cluster.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def test_an_older_database_is_brought_up_to_date_with_its_jobs(
     pg_cluster: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A database left at schema version 1 (jobs in it, counts that drifted) is migrated
     to LATEST when the store opens: its jobs stay, and the counts equal the table again."""
-    name = f"t_old_{uuid.uuid4().hex[:12]}"
-    pg_cluster.admin(f"CREATE DATABASE {name}")
-    url = pg_cluster.url(name)
-    try:
-        with monkeypatch.context() as patch, psycopg.connect(url) as conn:
-            patch.setattr(migrations, "LATEST", 1)
-            assert migrate(conn) == 1
+    with database_at(pg_cluster, monkeypatch, 1) as url:
         query(
             url,
             "INSERT INTO jobs (id, file_path, job_type) SELECT gen_random_uuid()::text, '/m', 'scan' FROM generate_series(1, 5)",
@@ -144,8 +155,6 @@ def test_an_older_database_is_brought_up_to_date_with_its_jobs(
         PostgresStore(url).close()
         assert query(url, "SELECT max(version) FROM jobdash_migrations") == [(LATEST,)]
         assert counts_by_status(url) == ({"queued": 5}, {"queued": 5})
-    finally:
-        pg_cluster.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 JOB_COLUMNS = (
@@ -159,13 +168,7 @@ def test_migration_4_adds_progress_updated_at_null_for_existing_rows(
 ) -> None:
     """A database at schema version 3 with jobs (one running, with progress) gains the
     column when the store opens: NULL in every existing row (not known), the rest kept."""
-    name = f"t_v3_{uuid.uuid4().hex[:12]}"
-    pg_cluster.admin(f"CREATE DATABASE {name}")
-    url = pg_cluster.url(name)
-    try:
-        with monkeypatch.context() as patch, psycopg.connect(url) as conn:
-            patch.setattr(migrations, "LATEST", 3)
-            assert migrate(conn) == 3
+    with database_at(pg_cluster, monkeypatch, 3) as url:
         query(
             url,
             "INSERT INTO jobs (id, file_path, job_type, status, started_at, progress_json)"
@@ -180,8 +183,6 @@ def test_migration_4_adds_progress_updated_at_null_for_existing_rows(
         assert [column for (column,) in query(url, JOB_COLUMNS)] == [*columns, "progress_updated_at"]
         assert query(url, "SELECT id, progress_updated_at FROM jobs ORDER BY id") == [("a", None), ("b", None)]
         assert query(url, every_column) == before
-    finally:
-        pg_cluster.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def test_a_database_newer_than_this_jobdash_is_refused(database_url: str) -> None:
