@@ -2,7 +2,8 @@
  * The page's polling configuration, read from `<body>` data attributes and the URL.
  *
  * build.py writes `data-polling-interval`, `data-polling-log-interval`,
- * `data-polling-enabled`, `data-api-base` and `data-debug` (already validated and clamped
+ * `data-polling-enabled`, `data-polling-min-update-gap`, `data-stall-after`,
+ * `data-api-base` and `data-debug` (already validated and clamped
  * at build time). A hand-edited page still behaves: a value that is missing, unparsable or
  * out of range falls back to its default here (it is not clamped: the build clamps).
  *
@@ -19,6 +20,14 @@ export const MAX_INTERVAL_MS = 60000;
 export const DEFAULT_LOG_INTERVAL_MS = 15000;
 /** Largest valid log polling interval (ms); it is never below the polling interval. */
 export const MAX_LOG_INTERVAL_MS = 300000;
+/**
+ * Default least time between the starts of two requests of one stream when the server
+ * holds them (held polls, `Prefer: wait`): changes reach the page at most this often (ms).
+ */
+export const DEFAULT_MIN_UPDATE_GAP_MS = 1000;
+/** Valid range of that time (ms). */
+export const MIN_MIN_UPDATE_GAP_MS = 250;
+export const MAX_MIN_UPDATE_GAP_MS = 10000;
 /** Default time without progress after which a running job shows a stall warning (s). */
 export const DEFAULT_STALL_AFTER_S = 120;
 /** Valid range of that time (s). */
@@ -30,6 +39,8 @@ export const MAX_STALL_AFTER_S = 3600;
  * @property {number} intervalMs      status polling interval, 2000–60000 (default 5000)
  * @property {number} logIntervalMs   log polling interval, >= intervalMs (default 15000)
  * @property {boolean} enabled        false only for data-polling-enabled="false" (or 0/no/off)
+ * @property {number} minUpdateGapMs  held polls: the least time between two requests' starts
+ *                                    (data-polling-min-update-gap: 250–10000, default 1000)
  * @property {number} stallAfterMs    a running job without progress for this long is stalled
  *                                    (data-stall-after, in s: 30–3600, default 120)
  * @property {string} apiBase         "" for the page's own origin, else a base URL ending in "/"
@@ -84,6 +95,7 @@ function apiBaseOf(value) {
  * - logIntervalMs: missing, unparsable or above 300000 -> 15000; then never below
  *   intervalMs (raised to it).
  * - enabled: "false" (also 0/no/off, any case) -> false; anything else -> true.
+ * - minUpdateGapMs: missing, unparsable or outside 250–10000 -> 1000.
  * - stallAfterMs: data-stall-after (seconds) missing, unparsable or outside 30–3600 -> 120 s.
  * - apiBase: "" = same origin; else an http(s) URL or absolute path, with a trailing "/"
  *   added; an invalid value -> "".
@@ -106,6 +118,11 @@ export function parsePageConfig(dataset, search = "") {
   }
   logIntervalMs = Math.max(logIntervalMs, intervalMs);
 
+  let minUpdateGapMs = wholeNumber(data.pollingMinUpdateGap);
+  if (minUpdateGapMs === null || minUpdateGapMs < MIN_MIN_UPDATE_GAP_MS || minUpdateGapMs > MAX_MIN_UPDATE_GAP_MS) {
+    minUpdateGapMs = DEFAULT_MIN_UPDATE_GAP_MS;
+  }
+
   let stallAfterS = wholeNumber(data.stallAfter);
   if (stallAfterS === null || stallAfterS < MIN_STALL_AFTER_S || stallAfterS > MAX_STALL_AFTER_S) {
     stallAfterS = DEFAULT_STALL_AFTER_S;
@@ -126,7 +143,9 @@ export function parsePageConfig(dataset, search = "") {
   const shared = !FALSE_WORDS.has(String(query.get("shared") ?? "").trim().toLowerCase());
 
   const stallAfterMs = stallAfterS * 1000;
-  return { intervalMs, logIntervalMs, enabled, stallAfterMs, apiBase: apiBaseOf(data.apiBase), debug, shared };
+  return {
+    intervalMs, logIntervalMs, enabled, minUpdateGapMs, stallAfterMs, apiBase: apiBaseOf(data.apiBase), debug, shared,
+  };
 }
 
 /**

@@ -101,7 +101,8 @@ def test_body_carries_the_polling_config(built: Path) -> None:
     html = (built / "index.html").read_text()
     assert (
         '<body data-polling-interval="5000" data-polling-log-interval="15000" '
-        'data-polling-enabled="true" data-stall-after="120" data-api-base="" data-debug="false">'
+        'data-polling-enabled="true" data-polling-min-update-gap="1000" data-stall-after="120" data-api-base="" '
+        'data-debug="false">'
     ) in html
 
 

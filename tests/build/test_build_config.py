@@ -59,13 +59,16 @@ def body(html: str) -> dict[str, str]:
 
 def test_a_flag_reaches_the_page(tmp_path: Path) -> None:
     code, out, err, html = run(
-        tmp_path, "--poll-interval-ms", "2000", "--debug", "true", "--polling-enabled", "off", "--stall-after-s", "300"
+        tmp_path,
+        *("--poll-interval-ms", "2000", "--debug", "true", "--polling-enabled", "off", "--stall-after-s", "300"),
+        *("--min-update-gap-ms", "500"),
     )
     assert (code, err) == (0, "")
     assert body(html) == {
         "polling-interval": "2000",
         "polling-log-interval": "15000",
         "polling-enabled": "false",
+        "polling-min-update-gap": "500",
         "stall-after": "300",
         "api-base": "",
         "debug": "true",
@@ -94,6 +97,26 @@ def test_an_out_of_range_stall_time_warns_and_clamps(tmp_path: Path, given: str,
     assert body(html)["stall-after"] == used
 
 
+@pytest.mark.parametrize(("given", "used"), [("100", "250"), ("60000", "10000")])
+def test_an_out_of_range_min_update_gap_warns_and_clamps(tmp_path: Path, given: str, used: str) -> None:
+    code, _, err, html = run(tmp_path, "--min-update-gap-ms", given)
+    assert code == 0
+    assert err == f"build.py: warning: min_update_gap_ms={given} is out of range 250-10000; using {used}\n"
+    assert body(html)["polling-min-update-gap"] == used
+
+
+def test_the_min_update_gap_from_env_and_toml(tmp_path: Path) -> None:
+    code, _, err, html = run(tmp_path, config="min_update_gap_ms = 2000\n")
+    assert (code, err) == (0, "")
+    assert body(html)["polling-min-update-gap"] == "2000"
+    code, _, err, html = run(tmp_path, env={"JOBDASH_MIN_UPDATE_GAP_MS": "750"}, config="min_update_gap_ms = 2000\n")
+    assert (code, err) == (0, "")
+    assert body(html)["polling-min-update-gap"] == "750"
+    code, _, err, html = run(tmp_path)
+    assert (code, err) == (0, "")
+    assert body(html)["polling-min-update-gap"] == "1000"  # the default
+
+
 def test_a_log_interval_below_the_poll_interval_is_raised(tmp_path: Path) -> None:
     code, _, err, html = run(tmp_path, "--poll-interval-ms", "10000", "--log-poll-interval-ms", "3000")
     assert code == 0
@@ -117,6 +140,9 @@ def test_an_unset_log_interval_follows_a_slow_poll_interval_silently(tmp_path: P
         (["--debug", "yes please"], {}, None, ["--debug", "debug must be true or false"]),
         ([], {}, "api_base_url = 8000\n", ["api_base_url must be a string"]),
         ([], {"JOBDASH_STALL_AFTER_S": "2min"}, None, ["JOBDASH_STALL_AFTER_S", "stall_after_s", "whole number"]),
+        (["--min-update-gap-ms", "1s"], {}, None, ["--min-update-gap-ms", "min_update_gap_ms", "'1s'"]),
+        ([], {"JOBDASH_MIN_UPDATE_GAP_MS": "0.5"}, None, ["JOBDASH_MIN_UPDATE_GAP_MS", "min_update_gap_ms"]),
+        ([], {}, "min_update_gap_ms = 'fast'\n", ["jobdash.toml", "min_update_gap_ms", "whole number"]),
     ],
 )
 def test_an_unparsable_value_is_an_error_naming_the_key(

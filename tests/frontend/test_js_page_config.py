@@ -46,6 +46,7 @@ def test_defaults_when_nothing_is_set(parse: Any) -> None:
             "intervalMs": 5000,
             "logIntervalMs": 15000,
             "enabled": True,
+            "minUpdateGapMs": 1000,
             "stallAfterMs": 120_000,
             "apiBase": "",
             "debug": False,
@@ -60,6 +61,7 @@ def test_valid_values_are_kept(parse: Any) -> None:
         "pollingInterval": "2000",
         "pollingLogInterval": "6000",
         "pollingEnabled": "false",
+        "pollingMinUpdateGap": "500",
         "stallAfter": "300",
         "apiBase": "https://api.example.com",
         "debug": "true",
@@ -69,6 +71,7 @@ def test_valid_values_are_kept(parse: Any) -> None:
             "intervalMs": 2000,
             "logIntervalMs": 6000,
             "enabled": False,
+            "minUpdateGapMs": 500,
             "stallAfterMs": 300_000,
             "apiBase": "https://api.example.com/",
             "debug": True,
@@ -154,6 +157,24 @@ def test_stall_after(parse: Any) -> None:
     check(parse, "stallAfterMs", [({"stallAfter": v}, "", e) for v, e in values.items()])
 
 
+def test_min_update_gap(parse: Any) -> None:
+    """data-polling-min-update-gap is ms, 250–10000; anything else is the default, 1000 (not clamped)."""
+    values = {
+        "250": 250,
+        "10000": 10_000,
+        " 2500 ": 2500,
+        "249": 1000,
+        "10001": 1000,
+        "0": 1000,
+        "-500": 1000,
+        "": 1000,
+        "1.5": 1000,
+        "1s": 1000,
+    }
+    table = [({"pollingMinUpdateGap": v}, "", e) for v, e in values.items()] + [({}, "", 1000)]
+    check(parse, "minUpdateGapMs", table)
+
+
 def test_shared(parse: Any) -> None:
     """Tabs share their request streams unless the URL says ?shared=0 (or false/no/off)."""
     table = [
@@ -176,6 +197,7 @@ def test_constants(page: Any, harness: HarnessHTTPServer) -> None:
             const m = await import("/js/page_config.js");
             return [m.DEFAULT_INTERVAL_MS, m.MIN_INTERVAL_MS, m.MAX_INTERVAL_MS,
                     m.DEFAULT_LOG_INTERVAL_MS, m.MAX_LOG_INTERVAL_MS,
+                    m.DEFAULT_MIN_UPDATE_GAP_MS, m.MIN_MIN_UPDATE_GAP_MS, m.MAX_MIN_UPDATE_GAP_MS,
                     m.DEFAULT_STALL_AFTER_S, m.MIN_STALL_AFTER_S, m.MAX_STALL_AFTER_S];
         }"""
     )
@@ -187,6 +209,9 @@ def test_constants(page: Any, harness: HarnessHTTPServer) -> None:
         py.POLL_INTERVAL_MAX_MS,
         py.LOG_POLL_INTERVAL_DEFAULT_MS,
         py.LOG_POLL_INTERVAL_MAX_MS,
+        py.MIN_UPDATE_GAP_DEFAULT_MS,
+        py.MIN_UPDATE_GAP_MIN_MS,
+        py.MIN_UPDATE_GAP_MAX_MS,
         py.STALL_AFTER_DEFAULT_S,
         py.STALL_AFTER_MIN_S,
         py.STALL_AFTER_MAX_S,
@@ -208,6 +233,7 @@ def test_read_page_config_uses_body_data_and_location(page: Any, harness: Harnes
         "intervalMs": 3000,
         "logIntervalMs": 15000,
         "enabled": False,
+        "minUpdateGapMs": 1000,
         "stallAfterMs": 120_000,
         "apiBase": "",
         "debug": True,

@@ -18,6 +18,9 @@ from jobdash.build.errors import BuildError
 from jobdash.build.pipeline import build
 from jobdash.model.polling import (
     LOG_POLL_INTERVAL_DEFAULT_MS,
+    MIN_UPDATE_GAP_DEFAULT_MS,
+    MIN_UPDATE_GAP_MAX_MS,
+    MIN_UPDATE_GAP_MIN_MS,
     POLL_INTERVAL_DEFAULT_MS,
     POLL_INTERVAL_MAX_MS,
     POLL_INTERVAL_MIN_MS,
@@ -48,6 +51,10 @@ _HELP: dict[str, tuple[str, str]] = {
         f"how often the detail page polls a running job's log, never below the poll interval (default: {LOG_POLL_INTERVAL_DEFAULT_MS})",
     ),
     "polling_enabled": ("BOOL", "whether pages poll at all: true or false (also 1/0, yes/no, on/off; default: true)"),
+    "min_update_gap_ms": (
+        "MS",
+        f"with a server that holds polls until the data changes (Prefer: wait), the least time between two requests of one view, {MIN_UPDATE_GAP_MIN_MS}-{MIN_UPDATE_GAP_MAX_MS} ms, out-of-range values are clamped with a warning (default: {MIN_UPDATE_GAP_DEFAULT_MS})",
+    ),
     "stall_after_s": (
         "SECONDS",
         f"a running job whose progress has not moved for this long shows a stall warning, {STALL_AFTER_MIN_S}-{STALL_AFTER_MAX_S} s, out-of-range values are clamped with a warning (default: {STALL_AFTER_DEFAULT_S})",

@@ -18,9 +18,11 @@ from urllib.parse import urlsplit
 
 from jobdash.model.polling import (
     LOG_POLL_INTERVAL_DEFAULT_MS,
+    MIN_UPDATE_GAP_DEFAULT_MS,
     POLL_INTERVAL_DEFAULT_MS,
     STALL_AFTER_DEFAULT_S,
     ConfigError,
+    min_update_gap,
     parse_bool,
     parse_int,
     polling_config,
@@ -34,6 +36,7 @@ ENV_VARS: dict[str, str] = {
     "poll_interval_ms": "JOBDASH_POLL_INTERVAL_MS",
     "log_poll_interval_ms": "JOBDASH_LOG_POLL_INTERVAL_MS",
     "polling_enabled": "JOBDASH_POLLING_ENABLED",
+    "min_update_gap_ms": "JOBDASH_MIN_UPDATE_GAP_MS",
     "stall_after_s": "JOBDASH_STALL_AFTER_S",
     "debug": "JOBDASH_DEBUG",
 }
@@ -66,6 +69,7 @@ class BuildConfig:
     poll_interval_ms: int = POLL_INTERVAL_DEFAULT_MS
     log_poll_interval_ms: int = LOG_POLL_INTERVAL_DEFAULT_MS
     polling_enabled: bool = True
+    min_update_gap_ms: int = MIN_UPDATE_GAP_DEFAULT_MS
     stall_after_s: int = STALL_AFTER_DEFAULT_S
     debug: bool = False
 
@@ -75,6 +79,7 @@ class BuildConfig:
             "polling-interval": str(self.poll_interval_ms),
             "polling-log-interval": str(self.log_poll_interval_ms),
             "polling-enabled": "true" if self.polling_enabled else "false",
+            "polling-min-update-gap": str(self.min_update_gap_ms),
             "stall-after": str(self.stall_after_s),
             "api-base": self.api_base_url,
             "debug": "true" if self.debug else "false",
@@ -158,7 +163,7 @@ def config_from_values(values: Mapping[str, object]) -> tuple[BuildConfig, list[
     Raises ConfigError naming the key for an unknown key or an unparsable value.
 
     >>> config_from_values({"poll_interval_ms": "500"})
-    (BuildConfig(api_base_url='', asset_base_url='', poll_interval_ms=2000, log_poll_interval_ms=15000, polling_enabled=True, stall_after_s=120, debug=False), ['poll_interval_ms=500 is out of range 2000-60000; using 2000'])
+    (BuildConfig(api_base_url='', asset_base_url='', poll_interval_ms=2000, log_poll_interval_ms=15000, polling_enabled=True, min_update_gap_ms=1000, stall_after_s=120, debug=False), ['poll_interval_ms=500 is out of range 2000-60000; using 2000'])
     """
     unknown = sorted(set(values) - set(KEYS))
     if unknown:
@@ -176,6 +181,7 @@ def config_from_values(values: Mapping[str, object]) -> tuple[BuildConfig, list[
         # about a value nobody chose.
         log_interval = max(LOG_POLL_INTERVAL_DEFAULT_MS, polling.interval_ms)
     polling, warnings = polling_config(interval, log_interval, enabled)  # type: ignore[arg-type]
+    gap = min_update_gap(values.get("min_update_gap_ms", MIN_UPDATE_GAP_DEFAULT_MS), warnings)  # type: ignore[arg-type]
     stall = stall_after(values.get("stall_after_s", STALL_AFTER_DEFAULT_S), warnings)  # type: ignore[arg-type]
     config = BuildConfig(
         api_base_url=api_base(values.get("api_base_url", "")),
@@ -183,6 +189,7 @@ def config_from_values(values: Mapping[str, object]) -> tuple[BuildConfig, list[
         poll_interval_ms=polling.interval_ms,
         log_poll_interval_ms=polling.log_interval_ms,
         polling_enabled=polling.enabled,
+        min_update_gap_ms=gap,
         stall_after_s=stall,
         debug=parse_bool("debug", values.get("debug", False)),  # type: ignore[arg-type]
     )

@@ -20,6 +20,13 @@ LOG_POLL_INTERVAL_MAX_MS = 300000
 STALL_AFTER_DEFAULT_S = 120
 STALL_AFTER_MIN_S = 30
 STALL_AFTER_MAX_S = 3600
+# With held polls (the server holds a revalidation until the data changes), the least
+# time between the starts of two requests of one stream: changes that come in bursts
+# reach the page at most this often, and a server or proxy that answers held requests
+# at once cannot make the page ask in a tight loop.
+MIN_UPDATE_GAP_DEFAULT_MS = 1000
+MIN_UPDATE_GAP_MIN_MS = 250
+MIN_UPDATE_GAP_MAX_MS = 10000
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -132,3 +139,20 @@ def stall_after(value: str | int, warnings: list[str]) -> int:
     (30, ['stall_after_s=10 is out of range 30-3600; using 30'])
     """
     return clamp("stall_after_s", parse_int("stall_after_s", value), STALL_AFTER_MIN_S, STALL_AFTER_MAX_S, warnings)
+
+
+def min_update_gap(value: str | int, warnings: list[str]) -> int:
+    """Given the raw ``min_update_gap_ms``, return it clamped to 250-10000 ms (noting a warning).
+
+    Raises ConfigError for a value that cannot be parsed at all.
+
+    >>> w = []; min_update_gap("100", w), w
+    (250, ['min_update_gap_ms=100 is out of range 250-10000; using 250'])
+    """
+    return clamp(
+        "min_update_gap_ms",
+        parse_int("min_update_gap_ms", value),
+        MIN_UPDATE_GAP_MIN_MS,
+        MIN_UPDATE_GAP_MAX_MS,
+        warnings,
+    )
