@@ -4,8 +4,15 @@
  * `getJson` never caches in the browser (`cache: "no-store"`) and revalidates with the
  * ETag the caller holds (`If-None-Match`), so an unchanged resource costs a bodiless 304.
  * Cross-origin deployments (dist/ on a CDN, API elsewhere) work because requests are
- * `mode: "cors"` with `credentials: "omit"`; the API must allow the `If-None-Match` request
- * header and expose the `ETag` and `Retry-After` response headers to the page's origin.
+ * `mode: "cors"` with `credentials: "omit"`; the API must allow the `If-None-Match` and
+ * `Prefer` request headers and expose the `ETag`, `Retry-After` and `Preference-Applied`
+ * response headers to the page's origin.
+ *
+ * Held polls: with `wait`, the request says `Prefer: wait=N` (RFC 7240): a server that
+ * applies it holds an unchanged revalidation up to N s, until the data changes, and says
+ * so with `Preference-Applied: wait=N`; the result's `held` tells the poller (which then
+ * asks again at once instead of after its interval). A server or proxy that ignores the
+ * preference answers as always, without the header: `held` is false.
  *
  * Errors: an HTTP error status -> ApiError (status, message from the body's "error",
  * retryAfterMs); a network failure -> the fetch TypeError as is; an abort -> the abort
@@ -13,6 +20,14 @@
  *
  * @module api_client
  */
+
+/**
+ * How long the pages ask the server to hold an unchanged revalidation (s): `Prefer:
+ * wait=25`. Below the 30 s a server applies at most, and below the 60 s read timeout of
+ * common reverse proxies (nginx's proxy_read_timeout), so a held request is answered by
+ * the server, never cut by a proxy.
+ */
+export const HOLD_WAIT_S = 25;
 
 /**
  * An HTTP error answer from the API (any status other than 2xx and 304).
@@ -59,6 +74,25 @@ export function parseRetryAfter(value, now = Date.now()) {
   const when = Date.parse(text);
   if (Number.isNaN(when)) return 0;
   return Math.max(0, when - now);
+}
+
+/**
+ * Given a Preference-Applied header value, return the wait the server applied in whole
+ * seconds; 0 when it applied none (no header, no `wait`, or a value that is not a whole
+ * number). Like Prefer (RFC 7240), a list of preferences; the first `wait` counts.
+ *
+ * @param {string | null | undefined} value  e.g. "wait=25"
+ * @returns {number}
+ */
+export function appliedWait(value) {
+  if (typeof value !== "string") return 0;
+  for (const item of value.split(",")) {
+    const match = /^\s*wait\s*(?:=\s*"?([^";,\s]*)"?)?\s*(?:;.*)?$/i.exec(item);
+    if (!match) continue;
+    const text = match[1] ?? "";
+    return /^\d{1,6}$/.test(text) ? Number.parseInt(text, 10) : 0;
+  }
+  return 0;
 }
 
 /**
@@ -127,6 +161,8 @@ async function errorFrom(response, url) {
  * @property {200 | 304} status   304: unchanged since `etag` (data is null)
  * @property {unknown} data       the parsed JSON body (null on 304)
  * @property {string | null} etag the response's ETag (on 304: the one sent, if none came)
+ * @property {boolean} held       the server holds this resource's revalidations (its
+ *   answer said `Preference-Applied: wait=N`, N >= 1): the next one may be asked at once
  */
 
 /**
@@ -136,13 +172,17 @@ async function errorFrom(response, url) {
  * @param {object} [options]
  * @param {AbortSignal} [options.signal]         aborts the request (the reason propagates)
  * @param {string | null} [options.etag]         sent as If-None-Match
+ * @param {number} [options.wait]                ask the server to hold an unchanged
+ *   revalidation up to this many whole seconds (`Prefer: wait=N`; see HOLD_WAIT_S);
+ *   the caller's timeout must allow for it. Not a whole number >= 1: nothing is asked
  * @returns {Promise<JsonResult>}
  * @throws {ApiError} on an HTTP error status, or a 2xx body that is not JSON
  * @throws {TypeError} on a network failure (as fetch throws it)
  */
-export async function getJson(url, { signal, etag } = {}) {
+export async function getJson(url, { signal, etag, wait } = {}) {
   const headers = { Accept: "application/json" };
   if (etag) headers["If-None-Match"] = etag;
+  if (Number.isSafeInteger(wait) && wait >= 1) headers.Prefer = `wait=${wait}`;
   const response = await fetch(url, {
     method: "GET",
     headers,
@@ -153,8 +193,9 @@ export async function getJson(url, { signal, etag } = {}) {
     redirect: "follow",
   });
   const responseEtag = response.headers.get("ETag");
+  const held = appliedWait(response.headers.get("Preference-Applied")) >= 1;
   if (response.status === 304) {
-    return { status: 304, data: null, etag: responseEtag || etag || null };
+    return { status: 304, data: null, etag: responseEtag || etag || null, held };
   }
   if (!response.ok) throw await errorFrom(response, url);
   const text = await response.text();
@@ -167,5 +208,5 @@ export async function getJson(url, { signal, etag } = {}) {
       url,
     });
   }
-  return { status: 200, data, etag: responseEtag || null };
+  return { status: 200, data, etag: responseEtag || null, held };
 }

@@ -125,7 +125,7 @@ def test_api_url_same_origin_ignores_the_page_sub_path(page: Any, server: Harnes
 def test_get_json_200_with_etag(api: Any, server: HarnessHTTPServer) -> None:
     """A 200 gives the parsed body and the ETag; no If-None-Match without an etag."""
     result = api('(m) => m.getJson("/api/test/etag")')
-    assert result == {"status": 200, "data": {"jobs": [{"id": "a"}], "total": 1}, "etag": ETAG}
+    assert result == {"status": 200, "data": {"jobs": [{"id": "a"}], "total": 1}, "etag": ETAG, "held": False}
     headers = server.requests[-1]["headers"]
     assert "If-None-Match" not in headers
     assert headers.get("Accept") == "application/json"
@@ -134,7 +134,7 @@ def test_get_json_200_with_etag(api: Any, server: HarnessHTTPServer) -> None:
 def test_get_json_304_on_matching_etag(api: Any, server: HarnessHTTPServer) -> None:
     """With the ETag held, an unchanged resource is a bodiless 304 (not the browser cache's 200)."""
     result = api("(m, etag) => m.getJson('/api/test/etag', { etag })", ETAG)
-    assert result == {"status": 304, "data": None, "etag": ETAG}
+    assert result == {"status": 304, "data": None, "etag": ETAG, "held": False}
     assert server.requests[-1]["headers"]["If-None-Match"] == ETAG
 
 
@@ -157,6 +157,79 @@ def test_get_json_never_uses_the_http_cache_and_sends_no_cookies(api: Any, serve
     assert "cookie" not in echoed
     assert echoed.get("cache-control") == "no-cache"  # what Chromium sends for no-store
     assert len([r for r in server.requests if r["path"] == "/api/test/echo"]) == 2
+
+
+def test_get_json_asks_for_a_hold_only_with_a_wait(api: Any) -> None:
+    """`wait` (whole seconds >= 1) sends Prefer: wait=N; without it (or a bad one) no Prefer."""
+    sent = api(
+        """async (m) => {
+            const prefer = async (options) => (await m.getJson("/api/test/echo", options)).data.headers.prefer ?? null;
+            return [
+                await prefer(undefined),
+                await prefer({ etag: '"x"' }),
+                await prefer({ wait: m.HOLD_WAIT_S }),
+                await prefer({ wait: 1, etag: '"x"' }),
+                await prefer({ wait: 0 }),
+                await prefer({ wait: 2.5 }),
+                await prefer({ wait: "25" }),
+                await prefer({ wait: null }),
+            ];
+        }"""
+    )
+    assert sent == [None, None, "wait=25", "wait=1", None, None, None, None]
+
+
+# Replaces window.fetch with one that answers `status` with these headers (and a JSON body
+# on a 200), and returns getJson's result for a revalidation that asks for a hold.
+FAKE_FETCH = """async (m, [status, headers]) => {
+    const real = window.fetch;
+    window.fetch = async () => new Response(status === 304 ? null : '{"jobs": []}', { status, headers });
+    try {
+        return await m.getJson("/api/jobs", { etag: '"v1"', wait: m.HOLD_WAIT_S });
+    } finally {
+        window.fetch = real;
+    }
+}"""
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "held"),
+    [
+        (304, {"ETag": '"v1"', "Preference-Applied": "wait=25"}, True),
+        (200, {"ETag": '"v2"', "Preference-Applied": "wait=25"}, True),
+        (304, {"ETag": '"v1"', "Preference-Applied": "wait=1"}, True),
+        (304, {"ETag": '"v1"', "Preference-Applied": "respond-async, WAIT = 10"}, True),
+        (304, {"ETag": '"v1"'}, False),  # an older server, or a proxy that strips the header
+        (200, {"ETag": '"v2"'}, False),
+        (304, {"ETag": '"v1"', "Preference-Applied": "wait=0"}, False),
+        (304, {"ETag": '"v1"', "Preference-Applied": "wait=soon"}, False),
+        (304, {"ETag": '"v1"', "Preference-Applied": "respond-async"}, False),
+        (304, {"ETag": '"v1"', "Preference-Applied": ""}, False),
+    ],
+)
+def test_held_comes_from_preference_applied(api: Any, status: int, headers: dict[str, str], held: bool) -> None:
+    """`held` is true when the answer (200 or 304) says Preference-Applied: wait=N, N >= 1."""
+    result = api(FAKE_FETCH, [status, headers])
+    assert (result["status"], result["held"]) == (status, held)
+
+
+def test_applied_wait(api: Any) -> None:
+    """Preference-Applied's wait in whole seconds; 0 when there is none or it is not a number."""
+    table = [
+        ("wait=25", 25),
+        (' wait="7" ', 7),
+        ("return=minimal, wait=3", 3),
+        ("wait=3, wait=9", 3),  # the first counts
+        ("wait=25;x=1", 25),
+        ("wait=", 0),
+        ("wait=-1", 0),
+        ("wait=2.5", 0),
+        ("waiting=5", 0),
+        ("", 0),
+        (None, 0),
+    ]
+    results = api("(m, rows) => rows.map((v) => m.appliedWait(v))", [v for v, _ in table])
+    assert results == [expected for _, expected in table]
 
 
 def test_503_gives_api_error_with_retry_after_seconds(page: Any, api: Any) -> None:
