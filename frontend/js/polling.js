@@ -18,6 +18,20 @@
  *   job page's slow watch for a job's end while its tab is hidden); all else is the same.
  * - Polling disabled (`enabled: false`): the task runs once, so the page still has its
  *   data, then "paused" ("disabled"); pollNow()/refresh() still run it on demand.
+ * - Held polls: a task may resolve to `{held: true, status: 200 | 304}` (getJson's result
+ *   for a request with `wait`): the server holds this stream's revalidations until the
+ *   data changes, so the next run follows at once after a 304 and `minUpdateGapMs` after
+ *   a 200 — and never sooner than `minUpdateGapMs` after the previous run started, so
+ *   a server or proxy that answers held requests at once cannot make a tight loop. A run
+ *   expected to be held (the last answer was) shows the resting state ("live"), not
+ *   "updating": waiting for a change is the stream's normal condition, not a fetch. An
+ *   answer without `held` (an older server, a proxy that strips Preference-Applied) puts
+ *   the stream back on the interval; a failure forgets `held` until an answer says it
+ *   again (backoff as ever, "updating" during the retry), and so does refresh() (a new
+ *   query's first answer is never held). Each run's timeout is `timeoutMs + holdWaitMs`:
+ *   a poller whose task asks for holds says how long one may last, and the timeout allows
+ *   for it on every run, retries included (a server back after an outage holds the
+ *   retry's revalidation as well, and a plain timeout would count that as a failure).
  *
  * The state is a plain object (see {@link PollerState}), passed to `onStateChange` on
  * every change; ConnectionStatus shows it in the header.
@@ -29,6 +43,7 @@
  */
 
 import { BACKOFF_STEPS_MS, isBackingOff, nextDelayMs } from "./backoff.js";
+import { DEFAULT_MIN_UPDATE_GAP_MS } from "./page_config.js";
 
 /** Default time a run may take before it is aborted and counted as a failure (ms). */
 export const DEFAULT_TIMEOUT_MS = 10000;
@@ -52,6 +67,8 @@ export const DEFAULT_TIMEOUT_MS = 10000;
  * @property {boolean} inFlight             a run is in flight
  * @property {number} intervalMs            the normal interval
  * @property {number} retryAfterMs          the last failure's Retry-After (0 if none)
+ * @property {boolean} held                 the last answer was held by the server (held
+ *   polls): the next request is asked at once, and may wait for a change
  */
 
 /**
@@ -61,6 +78,15 @@ export const DEFAULT_TIMEOUT_MS = 10000;
  */
 function isAbortError(error) {
   return typeof error === "object" && error !== null && error.name === "AbortError";
+}
+
+/**
+ * Whether a run's result says the server held the request (held polls).
+ * @param {unknown} result  what the task resolved to
+ * @returns {boolean}
+ */
+function isHeld(result) {
+  return typeof result === "object" && result !== null && result.held === true;
 }
 
 /** A logger that says nothing. */
@@ -75,6 +101,10 @@ export class Poller {
   #intervalMs;
   #enabled;
   #timeoutMs;
+  /** How long the server may hold one of this poller's requests (0: it never asks). */
+  #holdWaitMs;
+  /** With held polls: the least time between two runs' starts. */
+  #minUpdateGapMs;
   #name;
   #log;
   #onStateChange;
@@ -108,6 +138,8 @@ export class Poller {
 
   #failures = 0;
   #retryAfterMs = 0;
+  /** The last answer was held (held polls); forgotten on a failure and on refresh(). */
+  #held = false;
   #nextAttemptAt = null;
   #lastSuccessAt = null;
   /** @type {PollerStateName} */
@@ -119,10 +151,15 @@ export class Poller {
   /**
    * @param {object} options
    * @param {(signal: AbortSignal) => Promise<unknown>} options.task  one fetch + render;
-   *   resolves when done, throws on failure (an error's `retryAfterMs` feeds the backoff)
+   *   resolves when done, throws on failure (an error's `retryAfterMs` feeds the backoff);
+   *   resolving to `{held: true, status}` (held polls) sets the pace instead of the interval
    * @param {number} options.intervalMs          normal gap between runs (ms)
    * @param {boolean} [options.enabled=true]     false: run once, then stay paused
    * @param {number} [options.timeoutMs=10000]   a run longer than this is aborted: a failure
+   * @param {number} [options.holdWaitMs=0]      how long the server may hold one request of
+   *   the task (its `wait`, in ms); added to every run's timeout
+   * @param {number} [options.minUpdateGapMs=1000]  held polls: the least time between the
+   *   starts of two runs, and the wait after a held 200 (from the page config)
    * @param {string} [options.name="poll"]       for debug messages
    * @param {{debug: (...args: unknown[]) => void}} [options.log]  e.g. createLogger(...)
    * @param {(state: PollerState) => void} [options.onStateChange]  called on every change
@@ -135,6 +172,8 @@ export class Poller {
     intervalMs,
     enabled = true,
     timeoutMs = DEFAULT_TIMEOUT_MS,
+    holdWaitMs = 0,
+    minUpdateGapMs = DEFAULT_MIN_UPDATE_GAP_MS,
     name = "poll",
     log,
     onStateChange,
@@ -149,10 +188,18 @@ export class Poller {
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
       throw new RangeError(`Poller: timeoutMs must be a positive number; got ${timeoutMs}`);
     }
+    if (!Number.isFinite(holdWaitMs) || holdWaitMs < 0) {
+      throw new RangeError(`Poller: holdWaitMs must be a number >= 0; got ${holdWaitMs}`);
+    }
+    if (!Number.isFinite(minUpdateGapMs) || minUpdateGapMs <= 0) {
+      throw new RangeError(`Poller: minUpdateGapMs must be a positive number; got ${minUpdateGapMs}`);
+    }
     this.#task = task;
     this.#intervalMs = intervalMs;
     this.#enabled = enabled !== false;
     this.#timeoutMs = timeoutMs;
+    this.#holdWaitMs = holdWaitMs;
+    this.#minUpdateGapMs = minUpdateGapMs;
     this.#name = String(name);
     this.#log = log && typeof log.debug === "function" ? log : SILENT;
     this.#onStateChange = typeof onStateChange === "function" ? onStateChange : null;
@@ -175,8 +222,9 @@ export class Poller {
    *
    * A poller that takes over a stream another one ran (shared_poller.js: a tab that
    * becomes the leader) is seeded with that one's last state: the failure count and
-   * Retry-After carry on (so does the backoff), "updated N s ago" keeps its time, and a
-   * future `nextAttemptAt` is kept as the first run's time instead of running at once.
+   * Retry-After carry on (so does the backoff), "updated N s ago" keeps its time, a held
+   * stream stays "live" through its first request, and a future `nextAttemptAt` is kept
+   * as the first run's time instead of running at once.
    *
    * @param {Partial<PollerState>} [seed]  the state of the poller this one follows
    */
@@ -210,6 +258,7 @@ export class Poller {
     this.#failures = whole(seed.failures);
     this.#retryAfterMs = whole(seed.retryAfterMs);
     if (Number.isFinite(seed.lastSuccessAt)) this.#lastSuccessAt = seed.lastSuccessAt;
+    this.#held = seed.held === true && this.#failures === 0;
     if (!Number.isFinite(seed.nextAttemptAt)) return null;
     const due = seed.nextAttemptAt - Date.now();
     // Never trust a seed to park the stream longer than the longest backoff step.
@@ -258,6 +307,8 @@ export class Poller {
   refresh() {
     if (!this.#started || this.#finished) return;
     if (this.#blocked(true)) return;
+    // A new query has no ETag to revalidate: its answer comes at once, and is news.
+    this.#held = false;
     if (this.#controller) {
       this.#forceNext = true;
       this.#abortInFlight("superseded");
@@ -457,15 +508,18 @@ export class Poller {
     const controller = new AbortController();
     this.#controller = controller;
     this.#runStartedAt = Date.now();
+    // A held request may take the whole wait before its answer even starts.
+    const limit = this.#timeoutMs + this.#holdWaitMs;
     this.#timeoutTimer = this.#win.setTimeout(() => {
       this.#timeoutTimer = null;
       if (controller.signal.aborted) return;
-      this.#log.debug(`${this.#name}: timed out after ${this.#timeoutMs} ms`);
-      const message = `${this.#name}: no answer within ${this.#timeoutMs} ms`;
+      this.#log.debug(`${this.#name}: timed out after ${limit} ms`);
+      const message = `${this.#name}: no answer within ${limit} ms`;
       controller.abort(new DOMException(message, "TimeoutError"));
-    }, this.#timeoutMs);
-    this.#log.debug(`${this.#name}: request (${trigger})`);
-    this.#setState({ state: "updating", reason: "request" });
+    }, limit);
+    this.#log.debug(`${this.#name}: request (${trigger}${this.#held ? ", held" : ""})`);
+    // Waiting on a held request is the resting state of a held stream (no flicker).
+    this.#setState(this.#held ? this.#restingState() : { state: "updating", reason: "request" });
     this.#emit();
     this.#execute(controller);
     return true;
@@ -478,13 +532,14 @@ export class Poller {
   async #execute(controller) {
     let failed = false;
     let error = null;
+    let result;
     try {
-      await this.#task(controller.signal);
+      result = await this.#task(controller.signal);
     } catch (caught) {
       failed = true;
       error = caught;
     }
-    this.#settle(controller, failed, error);
+    this.#settle(controller, failed, error, result);
   }
 
   /**
@@ -492,8 +547,9 @@ export class Poller {
    * @param {AbortController} controller
    * @param {boolean} failed
    * @param {unknown} error
+   * @param {unknown} result  what the task resolved to (held polls: `{held, status}`)
    */
-  #settle(controller, failed, error) {
+  #settle(controller, failed, error, result) {
     if (this.#controller !== controller) return;
     this.#controller = null;
     this.#clearTimeoutTimer();
@@ -515,9 +571,11 @@ export class Poller {
       this.#failures = 0;
       this.#retryAfterMs = 0;
       this.#lastSuccessAt = Date.now();
-      this.#log.debug(`${this.#name}: ok in ${elapsed} ms`);
+      this.#held = isHeld(result);
+      this.#log.debug(`${this.#name}: ok in ${elapsed} ms${this.#held ? ` (held, ${result.status})` : ""}`);
     } else if (outcome === "failure") {
       this.#failures += 1;
+      this.#held = false;
       const retryAfter = Number(error?.retryAfterMs);
       this.#retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 0;
       this.#log.debug(
@@ -538,15 +596,33 @@ export class Poller {
     } else if (this.#timer === null) {
       const delay =
         outcome === "success"
-          ? this.#intervalMs
+          ? this.#successDelay(result)
           : nextDelayMs(this.#failures, this.#intervalMs, this.#retryAfterMs);
-      this.#schedule(delay);
-      this.#log.debug(`${this.#name}: next request in ${delay} ms`);
-      this.#setState(this.#restingState());
+      if (delay > 0) {
+        this.#schedule(delay);
+        this.#log.debug(`${this.#name}: next request in ${delay} ms`);
+        this.#setState(this.#restingState());
+      } else {
+        // A held 304 after the minimum gap: ask again now (a timer would add its own delay).
+        this.#runNow("held", false);
+      }
     } else {
       this.#setState(this.#restingState());
     }
     this.#emit();
+  }
+
+  /**
+   * The gap after a successful run: the interval, unless the server held it (held polls).
+   * @param {unknown} result  what the task resolved to
+   * @returns {number} ms
+   */
+  #successDelay(result) {
+    if (!this.#held) return this.#intervalMs;
+    // A held 304: the wait ran out with nothing new, ask again at once. A 200: a change
+    // came; more may follow at once (a burst), so pause before asking for the next one.
+    const earliest = this.#runStartedAt + this.#minUpdateGapMs - Date.now();
+    return result.status === 304 ? Math.max(0, earliest) : this.#minUpdateGapMs;
   }
 
   /**
@@ -568,6 +644,7 @@ export class Poller {
       inFlight: this.#controller !== null,
       intervalMs: this.#intervalMs,
       retryAfterMs: this.#retryAfterMs,
+      held: this.#held,
     });
   }
 

@@ -23,7 +23,9 @@
  *   finish too.
  *
  * The interface is Poller's (start, stop, finish, pollNow, refresh, state) so a page uses
- * either; {@link createPoller} picks. The task gets a second argument, `publish(answer)`:
+ * either; {@link createPoller} picks. Every Poller option (interval, timeouts, held polls'
+ * `holdWaitMs` and `minUpdateGapMs`, ...) goes to the leader's Poller as given; followers
+ * show its state, "live" through a held request included. The task gets a second argument, `publish(answer)`:
  * the leader calls it with what its followers need (structured-cloneable), before it
  * applies the answer itself (so a follower gets the answer before any "finished").
  *
@@ -389,9 +391,11 @@ export class SharedPoller {
     const controller = new AbortController();
     this.#catchUp = controller;
     this.#log.debug(`${this.#name}: catching up on our own`);
+    // The task may ask for a hold (held polls): allow for it, as the Poller does.
+    const holdWaitMs = Number.isFinite(this.#options.holdWaitMs) ? Math.max(0, this.#options.holdWaitMs) : 0;
     const timer = this.#win.setTimeout(
       () => controller.abort(new DOMException(`${this.#name}: catch-up timed out`, "TimeoutError")),
-      CATCH_UP_TIMEOUT_MS,
+      CATCH_UP_TIMEOUT_MS + holdWaitMs,
     );
     Promise.resolve()
       .then(() => this.#task(controller.signal, NO_PUBLISH))
@@ -436,6 +440,7 @@ export class SharedPoller {
       lastSuccessAt: null,
       intervalMs: this.#options.intervalMs,
       retryAfterMs: 0,
+      held: false,
     };
     const quiet = { ...base, inFlight: false, nextAttemptAt: null, role };
     if (this.#finished) return Object.freeze({ ...quiet, state: "paused", reason: "finished" });

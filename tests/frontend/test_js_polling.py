@@ -565,3 +565,263 @@ def test_with_get_json_and_a_503_retry_after(poll: PollPage, harness: HarnessHTT
     assert poll.js("times.map(t => t - times[0])") == [0, 30_000]
     poll.js("poller.stop()")
     poll.page.console_errors.clear()  # Chromium logs each 503 load as a console error
+
+
+# --- held polls ------------------------------------------------------------------------------------
+#
+# A step with `held` resolves to {held, status}, as a page's task does with getJson's result.
+# The server holds a revalidation up to the wait (25 s here: holdWaitMs) until the data changes.
+
+WAIT = 25_000
+
+
+def held(status: int, ms: int = 0) -> dict[str, Any]:
+    """A held answer with this status, after ms (0: in a microtask)."""
+    return (
+        {"kind": "slow", "ms": ms, "held": True, "status": status}
+        if ms
+        else {"kind": "ok", "held": True, "status": status}
+    )
+
+
+def test_a_held_304_asks_again_at_once(poll: PollPage) -> None:
+    """A 304 after the server held the request for the whole wait: the next request at once."""
+    poll.setup(holdWaitMs=WAIT, script=[held(200), held(304, WAIT), held(304, WAIT), held(304, WAIT)])
+    poll.run_for(1000 + 3 * WAIT)
+    assert poll.times() == [0, 1000, 1000 + WAIT, 1000 + 2 * WAIT, 1000 + 3 * WAIT]
+    assert [c["end"] - T for c in poll.calls()[:4]] == [0, 1000 + WAIT, 1000 + 2 * WAIT, 1000 + 3 * WAIT]
+    assert poll.js("maxInFlight") == 1
+
+
+def test_a_held_304_answered_at_once_waits_for_the_min_gap_from_the_previous_start(poll: PollPage) -> None:
+    """A server or proxy that answers held requests at once cannot make a tight loop: the
+    next request starts no sooner than minUpdateGapMs after the previous one started."""
+    poll.setup(holdWaitMs=WAIT, script=[held(304)] * 4 + [held(304, 600)] * 2)
+    poll.run_for(5500)
+    assert poll.times() == [0, 1000, 2000, 3000, 4000, 5000]
+    assert poll.calls()[4]["end"] - T == 4600  # answered after 600 ms: asked again 400 ms later
+    poll.js("poller.stop()")
+    poll.setup(holdWaitMs=WAIT, minUpdateGapMs=250, script=[held(304)] * 5)
+    start = poll.now()
+    poll.run_for(1000)
+    assert [t - start for t in poll.times()] == [0, 250, 500, 750, 1000]
+
+
+def test_a_held_200_asks_again_after_the_min_gap(poll: PollPage) -> None:
+    """A held 200 (the data changed): the next request minUpdateGapMs after the answer."""
+    poll.setup(holdWaitMs=WAIT, script=[held(200), held(200, 3000), held(200, 3000)])
+    poll.run_for(8500)
+    assert poll.times() == [0, 1000, 5000]
+    state = poll.state()
+    assert (state["state"], state["held"], state["inFlight"], state["nextAttemptAt"]) == ("live", True, False, T + 9000)
+    poll.run_for(500)
+    assert poll.times() == [0, 1000, 5000, 9000]
+    poll.js("poller.stop()")
+    poll.setup(holdWaitMs=WAIT, minUpdateGapMs=2500, script=[held(200), held(200)])
+    start = poll.now()
+    poll.run_for(5000)
+    assert [t - start for t in poll.times()] == [0, 2500, 5000]
+
+
+def test_answers_that_are_not_held_keep_the_interval(poll: PollPage) -> None:
+    """No Preference-Applied (an older server, a proxy that strips it): the interval, as
+    before; the stream falls back as soon as one answer is not held, and comes back."""
+    not_held = {"kind": "ok", "held": False, "status": 304}
+    poll.setup(holdWaitMs=WAIT, script=[held(200), held(304), not_held, not_held, held(200), held(304)])
+    poll.run_for(12_000)
+    assert poll.times() == [0, 1000, 2000, 7000, 12_000]
+    assert poll.state()["held"] is True
+    poll.run_for(1000)
+    assert poll.times() == [0, 1000, 2000, 7000, 12_000, 13_000]
+
+
+def test_a_held_request_shows_live_not_updating(poll: PollPage) -> None:
+    """While a request is expected to be held, the indicator stays "live" (inFlight true);
+    a request that is not expected to be held shows "updating"."""
+    not_held = {"kind": "ok", "held": False, "status": 200}
+    poll.setup(holdWaitMs=WAIT, script=[held(200), held(304, WAIT), held(200, 4000), not_held, "ok"])
+    first = poll.changes()[0]
+    assert (first["state"], first["inFlight"], first["held"]) == ("updating", True, False)  # not known yet
+    poll.run_for(1000 + 10_000)
+    state = poll.state()
+    assert (state["state"], state["reason"], state["inFlight"], state["held"]) == ("live", "ok", True, True)
+    assert state["nextAttemptAt"] is None
+    poll.run_for(WAIT + 5000 - 10_000)  # the 304, the 200 after 4 s, the min gap
+    assert poll.times() == [0, 1000, 1000 + WAIT, 6000 + WAIT]
+    poll.run_for(5000)  # that answer was not held: the interval, and "updating" again
+    assert poll.times() == [0, 1000, 1000 + WAIT, 6000 + WAIT, 11_000 + WAIT]
+    states = [(c["state"], c["inFlight"]) for c in poll.changes()]
+    assert states.count(("updating", True)) == 2  # the first request and the one after the fallback
+    assert ("updating", True) not in states[1:-2]
+    assert_no_repeated_changes(poll)
+
+
+def test_the_timeout_grows_by_the_hold_wait(poll: PollPage) -> None:
+    """holdWaitMs is added to each run's timeout (10 s + 25 s): a held request is not cut."""
+    poll.setup(holdWaitMs=WAIT, script=[held(200), "hang", "hang", held(304)])
+    poll.run_for(1000 + 10_000 + WAIT - 1)
+    assert poll.calls()[1]["aborted"] is False
+    poll.run_for(1)
+    assert poll.calls()[1]["reason"] == "TimeoutError"
+    state = poll.state()
+    assert (state["state"], state["failures"], state["held"]) == ("reconnecting", 1, False)
+    # The retry may be held too (a server back up holds an unchanged revalidation): the
+    # same timeout, while the indicator says "updating".
+    poll.run_for(5000)
+    retry = 1000 + 10_000 + WAIT + 5000
+    assert poll.times() == [0, 1000, retry]
+    assert (poll.state()["state"], poll.state()["inFlight"]) == ("updating", True)
+    poll.run_for(10_000 + WAIT - 1)
+    assert poll.calls()[2]["aborted"] is False
+    poll.run_for(1)
+    assert poll.calls()[2]["reason"] == "TimeoutError"
+    assert poll.state()["failures"] == 2
+
+
+def test_without_a_hold_wait_the_timeout_is_plain(poll: PollPage) -> None:
+    """A poller whose task asks for no hold (holdWaitMs 0, the default) keeps its timeout."""
+    poll.setup(script=[held(200), "hang"])
+    poll.run_for(1000 + 10_000)
+    assert poll.calls()[1]["reason"] == "TimeoutError"
+
+
+def test_a_failure_after_held_runs_backs_off_as_before(poll: PollPage) -> None:
+    """Failures after held answers: the backoff schedule as ever, "updating" during each
+    retry; a held answer afterwards brings the held pace back."""
+    poll.setup(holdWaitMs=WAIT, script=[held(200), held(304), "fail", "fail", "fail", "fail", held(304), held(304)])
+    poll.run_for(43_000)
+    assert poll.times() == [0, 1000, 2000, 7000, 12_000, 22_000, 42_000, 43_000]
+    assert poll.resting() == [
+        ("live", 0),
+        ("live", 0),
+        ("reconnecting", 1),
+        ("reconnecting", 2),
+        ("offline", 3),
+        ("offline", 4),
+        ("live", 0),
+        ("live", 0),
+    ]
+    starts = [c for c in poll.changes() if c["inFlight"]]
+    shown = [(c["at"] - T, c["state"], c["held"]) for c in starts if c["state"] in ("updating", "live")]
+    assert shown == [
+        (0, "updating", False),
+        (1000, "live", True),
+        (2000, "live", True),  # the request that failed was expected to be held
+        (7000, "updating", False),
+        (12_000, "updating", False),
+        (22_000, "updating", False),
+        (42_000, "updating", False),
+        (43_000, "live", True),
+    ]
+
+
+def test_retry_after_still_counts_after_held_runs(poll: PollPage) -> None:
+    """A 503's Retry-After after held answers: the wait is the larger of it and the backoff."""
+    poll.setup(holdWaitMs=WAIT, script=[held(200), {"kind": "fail", "retryAfterMs": 30_000}, held(304)])
+    poll.run_for(1000)
+    state = poll.state()
+    assert (state["state"], state["held"], state["nextAttemptAt"]) == ("reconnecting", False, T + 31_000)
+
+
+def test_hidden_tab_aborts_a_held_request_at_once_and_visible_asks_again_at_once(poll: PollPage) -> None:
+    """Hidden: the held request aborts (not a failure), no timer is left; visible: a request
+    at once, still "live" (the stream is held), then the held pace."""
+    poll.setup(holdWaitMs=WAIT, script=[held(200), held(304, WAIT), held(304, WAIT), held(304, WAIT)])
+    poll.run_for(5000)
+    poll.js("setVisibility('hidden')")
+    call = poll.calls()[1]
+    assert (call["aborted"], call["reason"], call["outcome"]) == (True, "AbortError", "aborted")
+    state = poll.state()
+    assert (state["state"], state["reason"], state["failures"], state["inFlight"]) == ("paused", "hidden", 0, False)
+    assert poll.live_timers() == 0
+    poll.run_for(60_000)
+    assert poll.times() == [0, 1000]
+    poll.js("setVisibility('visible')")
+    assert poll.times() == [0, 1000, 65_000]
+    state = poll.state()
+    assert (state["state"], state["inFlight"]) == ("live", True)
+    poll.run_for(WAIT)
+    assert poll.times() == [0, 1000, 65_000, 65_000 + WAIT]
+    assert poll.js("maxInFlight") == 1
+
+
+def test_offline_and_pagehide_abort_a_held_request(poll: PollPage) -> None:
+    """The browser going offline, and pagehide, abort a held request and clear every timer."""
+    poll.setup(holdWaitMs=WAIT, script=[held(200), held(304, WAIT), held(304, WAIT), held(304, WAIT)])
+    poll.run_for(2000)
+    poll.js("dispatchEvent(new Event('offline'))")
+    assert (poll.calls()[1]["reason"], poll.live_timers()) == ("AbortError", 0)
+    assert (poll.state()["state"], poll.state()["reason"]) == ("offline", "browser-offline")
+    poll.js("dispatchEvent(new Event('online'))")
+    assert poll.times() == [0, 1000, 2000]
+    poll.js("dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }))")
+    assert (poll.calls()[2]["reason"], poll.live_timers()) == ("AbortError", 0)
+    poll.run_for(60_000)
+    assert poll.times() == [0, 1000, 2000]
+    assert poll.state()["failures"] == 0
+
+
+def test_never_two_in_flight_with_held_polls(poll: PollPage) -> None:
+    """pollNow() during a held request does nothing; refresh() aborts it and asks at once,
+    showing "updating" (a new query's first answer is not held)."""
+    poll.setup(holdWaitMs=WAIT, script=[held(200), held(304, WAIT), held(200, 100), held(304, WAIT)])
+    poll.run_for(2000)
+    assert poll.js("poller.pollNow()") is False
+    assert poll.times() == [0, 1000]
+    poll.js("poller.refresh()")
+    assert poll.times() == [0, 1000, 2000]
+    assert (poll.calls()[1]["reason"], poll.calls()[1]["outcome"]) == ("AbortError", "aborted")
+    assert (poll.state()["state"], poll.state()["held"]) == ("updating", False)
+    poll.run_for(100 + 1000)
+    assert poll.times() == [0, 1000, 2000, 3100]
+    assert poll.state()["state"] == "live"
+    assert poll.js("maxInFlight") == 1
+    assert poll.live_timers() == 1  # the held request's timeout, nothing scheduled meanwhile
+
+
+def test_stop_and_finish_with_held_polls(poll: PollPage) -> None:
+    """stop() aborts a held request and leaves nothing behind; a finish() from a held run ends it."""
+    poll.setup(holdWaitMs=WAIT, script=[held(200), held(304, WAIT)])
+    poll.run_for(1500)
+    poll.js("poller.stop()")
+    assert (poll.calls()[1]["reason"], poll.live_timers(), poll.live_listeners()) == ("AbortError", 0, 0)
+    assert poll.state()["failures"] == 0
+    poll.js("poller.stop()")
+    poll.setup(holdWaitMs=WAIT, script=[held(200), {"kind": "finish", "held": True, "status": 200}])
+    poll.run_for(60_000)
+    assert len(poll.calls()) == 2
+    state = poll.state()
+    assert (state["state"], state["reason"], state["inFlight"]) == ("paused", "finished", False)
+    assert (poll.live_timers(), poll.live_listeners()) == (0, 0)
+
+
+def test_a_seed_from_a_held_stream(poll: PollPage) -> None:
+    """A tab taking over a held stream (shared_poller.js) stays "live" through its first request."""
+    poll.setup(holdWaitMs=WAIT, seed={"failures": 0, "held": True, "lastSuccessAt": T - 3000}, script=[held(304, WAIT)])
+    state = poll.state()
+    assert (state["state"], state["inFlight"], state["held"]) == ("live", True, True)
+    assert [c["state"] for c in poll.changes()] == ["live"]
+    poll.js("poller.stop()")
+    poll.setup(holdWaitMs=WAIT, seed={"failures": 2, "held": True}, script=["hang"])
+    assert (poll.state()["state"], poll.state()["held"]) == ("updating", False)  # failures win
+
+
+def test_held_poll_options_are_checked(poll: PollPage) -> None:
+    """minUpdateGapMs must be positive, holdWaitMs a number >= 0."""
+    messages = poll.js(
+        """async () => {
+            const { Poller } = await import("/js/polling.js");
+            const make = (options) => {
+                try { new Poller({ task: async () => {}, intervalMs: 5000, ...options }); return "ok"; }
+                catch (error) { return `${error.name}: ${error.message}`; }
+            };
+            return [make({ minUpdateGapMs: 0 }), make({ holdWaitMs: -1 }), make({ holdWaitMs: NaN }),
+                    make({ minUpdateGapMs: 250, holdWaitMs: 0 })];
+        }"""
+    )
+    assert messages == [
+        "RangeError: Poller: minUpdateGapMs must be a positive number; got 0",
+        "RangeError: Poller: holdWaitMs must be a number >= 0; got -1",
+        "RangeError: Poller: holdWaitMs must be a number >= 0; got NaN",
+        "ok",
+    ]

@@ -52,3 +52,26 @@ def test_a_shared_poller_needs_its_callbacks(page: Any, harness: HarnessHTTPServ
           } catch (error) { return error.message; } }"""
     )
     assert message == "SharedPoller: receive must be a function"
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_held_poll_options_reach_the_poller_that_runs(page: Any, harness: HarnessHTTPServer, shared: bool) -> None:
+    """minUpdateGapMs and holdWaitMs go to the Poller a page gets (a shared stream's leader
+    runs a Poller with every option as given): a held 200 is followed after the gap."""
+    open_module_page(page, harness.base)
+    state = page.evaluate(
+        """async (shared) => {
+            const { createPoller } = await import("/js/shared_poller.js");
+            const poller = createPoller({ shared, intervalMs: 5000, minUpdateGapMs: 2000, holdWaitMs: 25000,
+              key: () => `held-options-${shared}`, task: async () => ({ held: true, status: 200 }), receive: () => true });
+            poller.start();
+            const deadline = Date.now() + 5000;
+            while (!poller.state.held && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+            const { held, state, nextAttemptAt, lastSuccessAt, role } = poller.state;
+            poller.stop();
+            return { held, state, gap: nextAttemptAt - lastSuccessAt, role: role ?? null };
+        }""",
+        shared,
+    )
+    assert 2000 <= state.pop("gap") <= 2050  # real time: the clock may tick between the two readings
+    assert state == {"held": True, "state": "live", "role": "leader" if shared else None}

@@ -212,6 +212,8 @@ SPY_WINDOW_JS = """
 #:   {kind: "deaf", ms}         ignore aborts; resolve after ms
 #:   "finish"                   call poller.finish() from inside the task, then resolve
 #:   "selfabort"                reject with an AbortError of its own (signal not aborted)
+#: A step with `held` (e.g. {kind: "slow", ms: 25000, held: true, status: 304}) resolves to
+#: {held, status} (status default 200), as a page's task does with held polls.
 #: window.calls records each call {at, end, outcome, aborted, reason};
 #: window.changes every onStateChange snapshot (plus `at`), also passed to
 #: window.onPollerState when a test defines it; window.maxInFlight the most
@@ -240,7 +242,8 @@ POLL_HARNESS_JS = (
           call.end = Date.now();
           call.outcome = outcome;
           inFlight -= 1;
-          if (error) reject(error); else resolve();
+          if (error) reject(error);
+          else resolve(step.held === undefined ? undefined : { held: step.held, status: step.status ?? 200 });
         };
         const failure = () => {
           const error = new Error("scripted failure");
@@ -270,6 +273,8 @@ POLL_HARNESS_JS = (
       intervalMs: options.intervalMs ?? 5000,
       enabled: options.enabled ?? true,
       timeoutMs: options.timeoutMs ?? 10000,
+      ...(options.holdWaitMs === undefined ? {} : { holdWaitMs: options.holdWaitMs }),
+      ...(options.minUpdateGapMs === undefined ? {} : { minUpdateGapMs: options.minUpdateGapMs }),
       name: "test",
       log: createLogger(options.debug ?? false),
       onStateChange: (state) => {
