@@ -339,6 +339,16 @@ def test_bad_port_from_environment(data: Path) -> None:
     assert "JOBDASH_PORT" in result.stderr
 
 
+@pytest.mark.parametrize("value", ["31", "-1", "soon"])
+def test_serve_with_a_bad_max_wait(data: Path, value: str) -> None:
+    """--max-wait (the longest hold of a held poll) takes 0 to 30 seconds, and says so."""
+    result = jobdash("serve", "--max-wait", value, "--data-dir", data)
+    assert result.returncode == 2
+    assert "--max-wait" in result.stderr and "from 0 to 30" in result.stderr
+    from_env = jobdash("serve", "--data-dir", data, env=clean_env(JOBDASH_MAX_WAIT=value))
+    assert from_env.returncode == 2 and "JOBDASH_MAX_WAIT" in from_env.stderr
+
+
 @pytest.mark.parametrize("value", ["5", "abc", "inf"])
 def test_worker_with_a_bad_stale_after(data: Path, value: str) -> None:
     """--stale-after below 10 s or not a number is a usage error."""

@@ -172,8 +172,11 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     tokens = tmp / "tokens"
     tokens.write_text(TOKEN + "\n")
     tokens.chmod(0o600)
-    # The API with writes on (the write operations are fuzzed too, with a token), no worker.
-    server = ServerProcess(tmp / "data", tmp / "server.log", extra=("--api-token-file", str(tokens))).start()
+    # The API with writes on (the write operations are fuzzed too, with a token), no worker;
+    # held polls on, but short (a fuzzed `Prefer: wait=25` must not outlast the client's timeout).
+    server = ServerProcess(
+        tmp / "data", tmp / "server.log", extra=("--api-token-file", str(tokens), "--max-wait", "1")
+    ).start()
     try:
         _seed(server.data_dir)
         yield server

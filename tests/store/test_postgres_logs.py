@@ -120,6 +120,15 @@ def test_read_log_answers_like_the_sqlite_store(pg_store: PostgresStore, sqlite_
         pg_store.log_path(pg_job)
 
 
+def test_the_log_mark_changes_when_lines_are_stored(pg_store: PostgresStore) -> None:
+    job = pg_store.create("/m", "scan")
+    before = pg_store.log_mark(job)
+    with pg_store.open_log(job) as job_log:
+        job_log.write("one")
+    after = pg_store.log_mark(job)
+    assert after != before and pg_store.log_mark(job) == after
+
+
 def test_a_log_stops_at_its_cap_with_one_marker_line(database_url: str) -> None:
     """A store with log_lines_cap=10 keeps a log's first 10 lines and then exactly one
     marker line saying the limit was reached; later writes are dropped, in one batch or

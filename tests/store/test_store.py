@@ -777,6 +777,18 @@ def test_recover_stale_uses_the_real_clock_by_default(store: SqliteStore, runnin
 # --- log_path ---------------------------------------------------------------------------------
 
 
+def test_the_log_mark_changes_when_the_log_grows(sqlite_store: SqliteStore) -> None:
+    job = sqlite_store.create("/m", "scan")
+    assert sqlite_store.log_mark(job) is None  # no log yet
+    with sqlite_store.open_log(job) as log:
+        log.write("one")
+    first = sqlite_store.log_mark(job)
+    assert first is not None and sqlite_store.log_mark(job) == first
+    with sqlite_store.open_log(job) as log:
+        log.write("two")
+    assert sqlite_store.log_mark(job) not in (None, first)
+
+
 def test_log_path_default_is_in_the_logs_dir(sqlite_store: SqliteStore) -> None:
     """With no stored log_path the log is <data dir>/logs/<id>.log."""
     job = sqlite_store.create("/m", "scan")

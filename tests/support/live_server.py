@@ -189,11 +189,17 @@ def live_server(
 
     The built files are served from disk on every request, so a test may edit them (say,
     a hand-edited attribute in index.html) before it loads the page.
+
+    Held polls are off (``--max-wait 0``) unless ``serve_flags`` sets ``--max-wait``: page
+    tests drive time with Playwright's fake clock, and a hold lasts real seconds; with
+    holds off the pages poll at their interval, as against a server that ignores
+    ``Prefer``. The held-poll tests turn them on.
     """
     dist, data_dir = tmp_path / "dist", tmp_path / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     build = build_frontend(dist, *build_flags)
-    extra = (*(() if worker else ("--no-worker",)), *serve_flags)
+    holds = () if "--max-wait" in serve_flags else ("--max-wait", "0")
+    extra = (*(() if worker else ("--no-worker",)), *holds, *serve_flags)
     server = LiveServer(dist, data_dir, tmp_path / "server.log", *extra)
     server.build = build
     try:

@@ -52,7 +52,7 @@ http {{
             proxy_pass http://jobdash;
             proxy_next_upstream error timeout http_502 http_503;
             proxy_connect_timeout 2s;
-            proxy_read_timeout 15s;
+{read_timeout}
             proxy_set_header Host $http_host;
 {keepalive_headers}
         }}
@@ -69,10 +69,19 @@ def nginx_binary() -> str | None:
 class NginxProxy:
     """nginx on a free loopback port, round-robin over ``upstreams`` (``host:port``)."""
 
-    def __init__(self, root: Path, upstreams: list[str], *, connections: int = 256, keepalive: int = 0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        upstreams: list[str],
+        *,
+        connections: int = 256,
+        keepalive: int = 0,
+        read_timeout: str | None = "15s",
+    ) -> None:
         """``connections``: nginx's worker_connections (each client and each upstream
         connection counts); ``keepalive``: idle connections kept open to the replicas
-        (0: a new one per request)."""
+        (0: a new one per request); ``read_timeout``: ``proxy_read_timeout`` (None:
+        nginx's default, 60 s)."""
         binary = nginx_binary()
         assert binary is not None, NOT_INSTALLED
         self.binary = binary
@@ -98,6 +107,7 @@ class NginxProxy:
                 connections=connections,
                 keepalive=f"        keepalive {keepalive};" if keepalive else "",
                 keepalive_headers=headers,
+                read_timeout=f"            proxy_read_timeout {read_timeout};" if read_timeout else "",
             )
         )
         self.process: subprocess.Popen[bytes] | None = None

@@ -25,9 +25,11 @@ from jobdash.cli.options import (
     rate_option,
     stale_option,
     vpo_options,
+    whole_number,
 )
 from jobdash.model.list_query import LIMIT_MAX
 from jobdash.model.polling import LOG_POLL_INTERVAL_DEFAULT_MS, POLL_INTERVAL_DEFAULT_MS
+from jobdash.model.prefer import WAIT_MAX_S
 from jobdash.model.states import PRIORITY_DEFAULT, STATUSES
 from jobdash.store.interface import PRUNE_BATCH_DEFAULT
 from jobdash.version import __version__
@@ -113,6 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         action="extend",
         help="origin allowed to call the API from a browser (repeatable; env is comma-separated)",
+    )
+    add(
+        serve,
+        "--max-wait",
+        "JOBDASH_MAX_WAIT",
+        convert=whole_number(0, WAIT_MAX_S, "seconds"),
+        default=WAIT_MAX_S,
+        metavar="SECONDS",
+        help="hold an unchanged poll that asks for it (Prefer: wait=N) at most this long, so changes "
+        "reach pages at once; 0 turns held polls off (default: %(default)s)",
     )
     stale_option(serve)
     rate_option(serve)

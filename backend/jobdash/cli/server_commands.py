@@ -36,6 +36,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from jobdash.http.app import create_app
     from jobdash.http.auth import TokenFileError, read_token_file
+    from jobdash.http.serving import run_server
     from jobdash.http.settings import ServerSettings
     from jobdash.worker.process import WorkerProcess
 
@@ -72,6 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # VPO's job types are VPO's, whatever the same names mean to jobdash's own types.
         job_types={} if store.read_only else types.infos,
         api_tokens=tokens,
+        max_wait=args.max_wait,
     )
     # VPO runs its own jobs: no worker of ours touches its database.
     worker = (
@@ -93,7 +95,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"worker: {'off' if worker is None else 'on'}; writes: {'on' if tokens else 'off'})",
         flush=True,
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -104,6 +106,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # instead of opening a new one (and racing the server's close) every poll.
         timeout_keep_alive=polling.interval_ms // 1000 + 5,
     )
+    run_server(config)
     return 0
 
 

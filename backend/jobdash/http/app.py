@@ -22,6 +22,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount
 
+from jobdash.http.catalog import live_workers
+from jobdash.http.change_signal import ChangeSignal
+from jobdash.http.held_polls import HeldPolls
 from jobdash.http.read_cache import ReadCache
 from jobdash.http.request_parts import ApiError
 from jobdash.http.responses import error_response, json_body, unavailable_response
@@ -116,16 +119,20 @@ def create_app(settings: ServerSettings, *, worker: Companion | None = None) -> 
         vpo_data_dir=settings.vpo_data_dir,
     )
 
+    changes = ChangeSignal(store, lambda: live_workers(store, settings))
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_supervise(store, settings, worker))
+                tasks.start_soon(changes.run)
                 try:
                     yield
                 finally:
                     tasks.cancel_scope.cancel()
         finally:
+            changes.release()
             # Shielded: shutdown must stop the worker (it returns its job to the queue)
             # even when the surrounding scope is being cancelled.
             with anyio.CancelScope(shield=True):
@@ -140,6 +147,8 @@ def create_app(settings: ServerSettings, *, worker: Companion | None = None) -> 
 
     read_cache = ReadCache(store.version_now)
     middleware = [
+        # Outermost: a held poll's every re-run takes the revalidation fast path.
+        Middleware(HeldPolls, signal=changes, max_wait_s=settings.max_wait),
         Middleware(RevalidationFastPath, cache=read_cache),
         Middleware(SecurityHeadersMiddleware),
     ]
@@ -150,8 +159,8 @@ def create_app(settings: ServerSettings, *, worker: Companion | None = None) -> 
                 allow_origins=list(settings.cors_origins),
                 # POST only matters with API tokens; without them writes are 405 anyway.
                 allow_methods=["GET", "HEAD", "POST"],
-                allow_headers=["If-None-Match", "Authorization", "Content-Type", "Idempotency-Key"],
-                expose_headers=["ETag", "Retry-After", "Location", "Idempotent-Replayed"],
+                allow_headers=["If-None-Match", "Prefer", "Authorization", "Content-Type", "Idempotency-Key"],
+                expose_headers=["ETag", "Retry-After", "Location", "Idempotent-Replayed", "Preference-Applied"],
                 max_age=600,
             )
         )
@@ -170,6 +179,7 @@ def create_app(settings: ServerSettings, *, worker: Companion | None = None) -> 
     )
     app.state.store = store
     app.state.read_cache = read_cache
+    app.state.changes = changes
     app.state.polling = settings.polling
     app.state.polling_body = json_body(settings.polling.as_api())
     app.state.settings = settings

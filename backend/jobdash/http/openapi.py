@@ -125,6 +125,31 @@ _IF_NONE_MATCH = {
     "description": "An ETag from an earlier response; 304 when nothing changed.",
 }
 
+_PREFER = {
+    "name": "Prefer",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "examples": ["wait=25"]},
+    "description": "wait=N (RFC 7240, 1-30 s; larger values are capped): with a matching If-None-Match, "
+    "hold the request until the answer changes (200) or the wait runs out (304).",
+}
+
+_PREFERENCE_APPLIED = {
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The wait applied (wait=N), when the request asked for one: this endpoint holds polls.",
+}
+
+
+def _held(responses: dict[str, Any]) -> dict[str, Any]:
+    """Given an endpoint's responses, return them with Preference-Applied on 200 and 304."""
+    held = dict(responses)
+    for status in ("200", "304"):
+        held[status] = {**held[status], "headers": {**held[status].get("headers", {})}}
+        held[status]["headers"]["Preference-Applied"] = _PREFERENCE_APPLIED
+    return held
+
+
 _JOB_ID = {
     "name": "id",
     "in": "path",
@@ -293,8 +318,9 @@ def openapi_document() -> dict[str, Any]:
                             "Index of the first job of the page.",
                         ),
                         _IF_NONE_MATCH,
+                        _PREFER,
                     ],
-                    "responses": {"200": _ok("JobList", "One page of jobs."), **_COMMON},
+                    "responses": _held({"200": _ok("JobList", "One page of jobs."), **_COMMON}),
                 },
                 "post": {
                     "operationId": "submitJob",
@@ -355,20 +381,22 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "listWorkers",
                     "summary": "The workers registry: alive workers and recently gone ones.",
-                    "parameters": [_IF_NONE_MATCH],
-                    "responses": {"200": _ok("Workers", "The workers."), **_COMMON},
+                    "parameters": [_IF_NONE_MATCH, _PREFER],
+                    "responses": _held({"200": _ok("Workers", "The workers."), **_COMMON}),
                 }
             },
             "/api/jobs/{id}": {
                 "get": {
                     "operationId": "getJob",
                     "summary": "One job with every field.",
-                    "parameters": [_JOB_ID, _IF_NONE_MATCH],
-                    "responses": {
-                        "200": _ok("JobDetailItem", "The job."),
-                        "404": _error("No job has this id."),
-                        **_COMMON,
-                    },
+                    "parameters": [_JOB_ID, _IF_NONE_MATCH, _PREFER],
+                    "responses": _held(
+                        {
+                            "200": _ok("JobDetailItem", "The job."),
+                            "404": _error("No job has this id."),
+                            **_COMMON,
+                        }
+                    ),
                 }
             },
             "/api/jobs/{id}/logs": {
@@ -388,12 +416,15 @@ def openapi_document() -> dict[str, Any]:
                             "How many lines at most.",
                         ),
                         _IF_NONE_MATCH,
+                        _PREFER,
                     ],
-                    "responses": {
-                        "200": _ok("JobLogs", "The lines."),
-                        "404": _error("No job has this id."),
-                        **_COMMON,
-                    },
+                    "responses": _held(
+                        {
+                            "200": _ok("JobLogs", "The lines."),
+                            "404": _error("No job has this id."),
+                            **_COMMON,
+                        }
+                    ),
                 }
             },
             "/api/config/polling": {

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from jobdash.model.job_types import JobTypeInfo
 from jobdash.model.polling import PollingConfig
+from jobdash.model.prefer import WAIT_MAX_S
 from jobdash.model.staleness import STALE_AFTER_DEFAULT_S
 
 
@@ -37,3 +38,5 @@ class ServerSettings:
     vpo_data_dir: Path | None = None
     #: Bearer tokens that may write (submit, cancel); none: writes are off (405).
     api_tokens: tuple[str, ...] = field(default=(), repr=False)
+    #: The longest a held poll (``Prefer: wait=N``) is held, in seconds; 0: never held.
+    max_wait: int = WAIT_MAX_S

@@ -8,7 +8,7 @@ talks to. Rows are plain dicts keyed by the ``jobs`` table's column names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -112,6 +112,11 @@ class JobStore(Protocol):
 
     def has_log(self, job: Row) -> bool:
         """Given a job row, return True if its log has content."""
+
+    def log_mark(self, job: Row) -> Hashable:
+        """Given a job row, return a small token that changes whenever its log grows
+        (compared, never interpreted). Cheap — a ``stat`` or one single-row read — since
+        a held log poll's watcher asks for it several times a second."""
 
     def open_log(self, job: Row) -> JobLogWriter:
         """Given a job row, return a writer that appends to its log."""

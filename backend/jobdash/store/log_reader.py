@@ -26,6 +26,18 @@ READ_BYTES = 1 << 20
 MAX_INDEXES = 256
 
 
+def file_mark(path: Path | None) -> tuple[int, int] | None:
+    """Given a log file's path, return (size, modification time in ns), None when there
+    is no such file: a token that changes whenever the file grows or is replaced."""
+    if path is None:
+        return None
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
 @dataclass(frozen=True)
 class LogSlice:
     """Lines ``offset .. offset+len(lines)-1`` of a log with ``total_lines`` lines."""

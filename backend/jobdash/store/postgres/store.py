@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -147,6 +147,10 @@ class PostgresStore(SnapshotReads):
     def has_log(self, job: Row) -> bool:
         """True if the job's log has at least one line."""
         return self.db.read(logs_sql.log_size, job["id"]) > 0
+
+    def log_mark(self, job: Row) -> Hashable:
+        """How many lines the job's log has (one read of its head row)."""
+        return self.db.read(logs_sql.log_size, job["id"])
 
     def open_log(self, job: Row) -> DatabaseJobLog:
         """Return a writer that appends lines to the job's log in the database."""

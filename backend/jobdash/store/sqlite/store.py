@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from jobdash.model.list_query import SINCE_WINDOWS, ListQuery
 from jobdash.model.staleness import worker_lost_line
 from jobdash.model.states import PRIORITY_DEFAULT
 from jobdash.store.interface import PRUNE_BATCH_DEFAULT, IdempotencyConflict, Row
-from jobdash.store.log_reader import LogSlice, log_has_content, read_log
+from jobdash.store.log_reader import LogSlice, file_mark, log_has_content, read_log
 from jobdash.store.log_writer import JobLog
 from jobdash.store.new_job import GONE_WORKERS_KEEP_S, IDEMPOTENCY_KEEP_S, new_job, prune_cutoff
 from jobdash.store.snapshot_reads import SnapshotReads
@@ -104,6 +104,10 @@ class SqliteStore(SnapshotReads):
     def has_log(self, job: Row) -> bool:
         """True if the job's log file has content."""
         return log_has_content(self.log_path(job))
+
+    def log_mark(self, job: Row) -> Hashable:
+        """The log file's size and modification time (None while it has none)."""
+        return file_mark(self.log_path(job))
 
     def open_log(self, job: Row) -> JobLog:
         """Return a writer that appends lines to the job's log file."""

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from jobdash.model.list_query import SINCE_WINDOWS, ListQuery
 from jobdash.model.states import PRIORITY_DEFAULT
 from jobdash.store.interface import PRUNE_BATCH_DEFAULT, ReadOnlyStore, Row, StoreUnavailable
 from jobdash.store.list_order import ORDER_BY
-from jobdash.store.log_reader import LogSlice
+from jobdash.store.log_reader import LogSlice, file_mark
 from jobdash.store.snapshot_reads import SnapshotReads
 from jobdash.store.vpo import logs
 from jobdash.store.vpo.connection import BUSY_TIMEOUT_MS, VpoConnection, VpoOpenError, shm_problem
@@ -184,6 +184,10 @@ class VpoStore(SnapshotReads):
     def has_log(self, job: Row) -> bool:
         """True when the job has a log with content."""
         return logs.has_content(logs.job_log_file(self.logs_dir, job["id"], job.get("log_path")))
+
+    def log_mark(self, job: Row) -> Hashable:
+        """The log file's size and modification time (None while it has none)."""
+        return file_mark(logs.job_log_file(self.logs_dir, job["id"], job.get("log_path")))
 
     def recover_stale(self, stale_after_s: float, *, now: datetime | None = None) -> list[Row]:
         """VPO recovers its own abandoned jobs: nothing is changed here."""
