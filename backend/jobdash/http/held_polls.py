@@ -16,7 +16,7 @@ holds turned off (a maximum of 0), nothing changes.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -61,6 +61,10 @@ class HeldPolls:
         self.app = app
         self.signal = signal
         self.max_wait_s = max_wait_s
+        # Re-runs in progress, by request and the change they follow: when one change
+        # wakes a thousand identical polls, one runs the application and the rest share
+        # its answer.
+        self._reruns: dict[Hashable, _Rerun] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or self.max_wait_s <= 0:
@@ -75,17 +79,9 @@ class HeldPolls:
         if not _header(scope, b"if-none-match"):
             await self.app(scope, receive, _adding(send, applied))
             return
-        await self._hold(scope, receive, send, keys, wait, applied)
+        await self._hold(scope, receive, _adding(send, applied), keys, wait)
 
-    async def _hold(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        keys: tuple[Key, ...],
-        wait: int,
-        applied: tuple[bytes, bytes],
-    ) -> None:
+    async def _hold(self, scope: Scope, receive: Receive, send: Send, keys: tuple[Key, ...], wait: int) -> None:
         deadline = anyio.current_time() + wait
         gone = anyio.Event()
         inner_receive = _request_then(gone)
@@ -93,18 +89,71 @@ class HeldPolls:
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_watch_disconnect, receive, gone, tasks.cancel_scope)
-                while True:
-                    seen = self.signal.seqs(keys)
-                    held = _HeldResponse(_adding(send, applied))
-                    await self.app(scope, inner_receive, held.send)
-                    if held.passed:  # changed (or an error): answered already
-                        break
+                seen = self.signal.seqs(keys)
+                answer = await _capture(self.app, scope, inner_receive)
+                # A 304 waits for a change, runs again, and waits again while unchanged.
+                while answer[0]["status"] == 304:
                     if not await self.signal.wait(keys, seen, deadline):
-                        await held.release()  # time is up, or the server is stopping
-                        break
+                        break  # time is up, or the server is stopping: the 304 it is
+                    seen = self.signal.seqs(keys)
+                    answer = await self._rerun(scope, inner_receive, keys, seen)
+                for message in answer:
+                    await send(message)
                 tasks.cancel_scope.cancel()
         finally:
             self.signal.unsubscribe(keys)
+
+    async def _rerun(self, scope: Scope, receive: Receive, keys: tuple[Key, ...], seen: tuple[int, ...]) -> Answer:
+        """Run the application again for a woken poll, sharing the run of an identical
+        request woken by the same change."""
+        key = (_identity(scope), keys, seen)
+        rerun = self._reruns.get(key)
+        if rerun is not None:
+            await rerun.done.wait()
+            if rerun.answer is not None:
+                return rerun.answer
+            return await _capture(self.app, scope, receive)  # its client left mid-run
+        rerun = self._reruns[key] = _Rerun()
+        try:
+            rerun.answer = await _capture(self.app, scope, receive)
+            return rerun.answer
+        finally:
+            del self._reruns[key]
+            rerun.done.set()
+
+
+Answer = list[Message]
+
+
+class _Rerun:
+    """One re-run in progress: done when its answer (or its failure: None) is known."""
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.answer: Answer | None = None
+
+
+# What a response may depend on besides the path and the data: the validator, the
+# encoding negotiated, and the origin (CORS headers).
+_VARIES = (b"if-none-match", b"accept-encoding", b"origin")
+
+
+def _identity(scope: Scope) -> Hashable:
+    """Given a request, return what makes two requests get the same answer."""
+    headers = tuple(sorted((name, value) for name, value in scope["headers"] if name in _VARIES))
+    return scope["path"], scope["query_string"], headers
+
+
+async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> Answer:
+    """Run ``app`` and return the messages of its response instead of sending them."""
+    messages: Answer = []
+
+    async def keep(message: Message) -> None:
+        messages.append(message)
+
+    await app(scope, receive, keep)
+    assert messages and messages[0]["type"] == "http.response.start", "the app sent no response"
+    return messages
 
 
 def _adding(send: Send, header: tuple[bytes, bytes]) -> Send:
@@ -142,27 +191,3 @@ async def _watch_disconnect(receive: Receive, gone: anyio.Event, hold: anyio.Can
             gone.set()
             hold.cancel()
             return
-
-
-class _HeldResponse:
-    """Sends an inner run's response through unless it is a 304, which it keeps back."""
-
-    def __init__(self, send: Send) -> None:
-        self._send = send
-        self._start: Message | None = None
-        self.passed = False
-
-    async def send(self, message: Message) -> None:
-        if message["type"] == "http.response.start" and message["status"] == 304:
-            self._start = message
-            return
-        if self._start is not None:  # the 304's (empty) body
-            return
-        self.passed = True
-        await self._send(message)
-
-    async def release(self) -> None:
-        """Send the kept 304."""
-        assert self._start is not None, "release() is for a kept 304"
-        await self._send(self._start)
-        await self._send({"type": "http.response.body", "body": b""})
