@@ -21,6 +21,7 @@ import pytest
 from jobdash.jobs.sample_library import make_library
 from jobdash.model.staleness import recovery_interval
 from jobdash.store.interface import StoreUnavailable
+from jobdash.store.postgres.log_writer import DatabaseJobLog
 from jobdash.store.sqlite.store import SqliteStore
 from jobdash.util.timestamps import parse_iso, to_iso
 from jobdash.worker import loop as worker_module
@@ -371,6 +372,48 @@ def test_outcome_is_retried_while_the_store_is_unavailable(store: SqliteStore, m
     make_worker(store, {"scan": lambda ctx: {"ok": 1}}).run_once()
     assert attempts == ["completed"] * 3
     assert status_of(store, job["id"]) == "completed"
+
+
+class BufferedLogStore:
+    """A SQLite store whose job logs buffer their lines as the PostgreSQL store's do (with
+    a clock that never moves, so nothing is written before a flush), and which notes how
+    many lines of a job's log were written when its end was recorded."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self.written: dict[str, list[str]] = {}
+        self.lines_at_end: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def open_log(self, job: dict[str, Any]) -> DatabaseJobLog:
+        lines = self.written.setdefault(job["id"], [])
+        return DatabaseJobLog(lambda batch: lines.extend(batch) or len(batch), clock=lambda: 0.0)
+
+    def finish(self, job_id: str, status: str, **fields: Any) -> bool:
+        self.lines_at_end[job_id] = len(self.written.get(job_id, []))
+        return self._store.finish(job_id, status, **fields)
+
+
+@pytest.mark.parametrize("outcome", ["completed", "failed"])
+def test_every_log_line_is_written_before_the_end_is_recorded(store: SqliteStore, outcome: str) -> None:
+    """A reader that sees a job's end (a page's last log fetch) finds every line of its log."""
+    buffered = BufferedLogStore(store)
+    job = store.create("/m", "scan")
+
+    def handler(ctx: JobContext) -> dict[str, Any]:
+        for number in range(50):
+            ctx.log(f"file {number}")
+        if outcome == "failed":
+            raise JobFailed("disk full")
+        return {"files": 50}
+
+    worker = make_worker(buffered, {"scan": handler})  # type: ignore[arg-type]
+    assert worker.run_once() is True
+    assert status_of(store, job["id"]) == outcome
+    # The start line, 50 files, the end line: all written before the end was recorded.
+    assert buffered.lines_at_end[job["id"]] == len(buffered.written[job["id"]]) == 52
 
 
 def test_a_job_whose_log_cannot_be_written_still_ends(sqlite_store: SqliteStore) -> None:

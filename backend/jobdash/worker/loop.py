@@ -222,7 +222,7 @@ class Worker:
         job_log.write(f"job completed in {elapsed:.3f} s")
         done = summary or {}
         output = ctx.output_path
-        if not self._persist(
+        if not persist(
             lambda: self.store.finish(job_id, "completed", summary=done, output_path=output, worker_id=mine)
         ):
             # Cancelled while finishing: keep the work's summary. (A job that is no longer
