@@ -126,6 +126,17 @@ def test_a_workers_poll_is_answered_when_a_worker_registers(served: ServedApp, w
     assert [(worker["host"], worker["state"]) for worker in response.json()["workers"]] == [("host-a", "alive")]
 
 
+def test_a_job_types_poll_is_answered_when_a_worker_brings_a_new_type(
+    served: ServedApp, writer: SqliteStore
+) -> None:
+    etag = _etag(served, "/api/job-types")
+    _later(0.3, lambda: writer.register_worker("host-a", 4242, ("scan", "fingerprint")))
+    response = _held_get(served, "/api/job-types", etag)
+    assert response.status_code == 200
+    types = {item["name"]: item["workers"] for item in response.json()["job_types"]}
+    assert types["fingerprint"] == 1 and types["scan"] == 1
+
+
 @pytest.mark.parametrize(
     "prefer",
     [None, "wait=0", "wait=soon", "respond-async"],
@@ -147,7 +158,7 @@ def test_a_longer_wait_is_capped_and_a_first_request_is_told_so(served: ServedAp
     assert response.headers["preference-applied"] == "wait=30"
 
 
-@pytest.mark.parametrize("path", ["/api/job-types", "/api/config/polling", "/api/openapi.json"])
+@pytest.mark.parametrize("path", ["/api/config/polling", "/api/openapi.json"])
 def test_endpoints_that_do_not_hold_answer_at_once_without_the_header(served: ServedApp, path: str) -> None:
     etag = _etag(served, path)
     started = time.monotonic()

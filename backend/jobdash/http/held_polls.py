@@ -30,6 +30,8 @@ _HOLDABLE: list[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[Key, ...]
     (re.compile(_JOB), lambda match: (DATA,)),
     (re.compile(_JOB + r"/logs"), lambda match: (log_key(match.group(1)),)),
     (re.compile(r"/api/workers"), lambda match: (WORKERS,)),
+    # Which types exist and how many live workers run each: the jobs and the workers.
+    (re.compile(r"/api/job-types"), lambda match: (DATA, WORKERS)),
 ]
 
 
@@ -37,7 +39,7 @@ def held_keys(path: str) -> tuple[Key, ...] | None:
     """Given a request path, return the change keys a held poll of it waits on, or None
     when the endpoint does not hold.
 
-    >>> held_keys("/api/jobs"), held_keys("/api/job-types")
+    >>> held_keys("/api/jobs"), held_keys("/api/config/polling")
     (('data',), None)
     """
     for pattern, keys in _HOLDABLE:

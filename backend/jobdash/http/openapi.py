@@ -373,8 +373,8 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "listJobTypes",
                     "summary": "Every known job type, and how many live workers run it.",
-                    "parameters": [_IF_NONE_MATCH],
-                    "responses": {"200": _ok("JobTypes", "The job types."), **_COMMON},
+                    "parameters": [_IF_NONE_MATCH, _PREFER],
+                    "responses": _held({"200": _ok("JobTypes", "The job types."), **_COMMON}),
                 }
             },
             "/api/workers": {
