@@ -265,6 +265,8 @@ export class ConnectionStatus {
     const failures = state.failures === 1 ? "The last request" : `The last ${state.failures} requests`;
     switch (state.state) {
       case "live":
+        // Held polls: the server answers as soon as something changes.
+        if (state.held === true) return "Connected to the jobs API: changes show as soon as they happen.";
         return `Connected to the jobs API: this page checks for changes${every}.`;
       case "updating":
         return "Fetching the latest data from the jobs API.";

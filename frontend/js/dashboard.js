@@ -8,10 +8,14 @@
 // follows the jobs poller.
 // Tabs showing the same view share each of these streams (shared_poller.js): one tab
 // fetches, the others apply its answers through receive() exactly as their own.
+// Held polls: the jobs, workers and job-types requests ask the server to hold an
+// unchanged answer (`Prefer: wait`, api_client.js) and resolve to getJson's result, so a
+// server that holds them sets their pace (polling.js); one that does not (the job types
+// are not held today) leaves them at the interval.
 // Hooks besides the DESIGN's: #jobs-table[data-poll-count] counts the responses with data
 // that were applied, and #jobs-table fires "jobs:polled" ({status: 200|304}) after each poll.
 
-import { ApiError, apiUrl, getJson } from "./api_client.js";
+import { ApiError, HOLD_WAIT_S, apiUrl, getJson } from "./api_client.js";
 import { ConnectionStatus } from "./connection_status.js";
 import { setAttr, setText } from "./dom_write.js";
 import { formatRange } from "./format.js";
@@ -26,6 +30,8 @@ import * as urlState from "./url_state.js";
 import { WorkersStrip } from "./workers_strip.js";
 
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long the server may hold a request that asks it to (HOLD_WAIT_S), in ms. */
+const HOLD_WAIT_MS = HOLD_WAIT_S * 1000;
 const TICK_MS = 1000;
 const FILTERS = ["status", "type", "since", "sort"];
 /** Filters whose options the build renders (the type filter's come from the API). */
@@ -61,7 +67,7 @@ function plainClick(event) {
 export class Dashboard {
   /**
    * @param {Document} doc
-   * @param {{intervalMs: number, enabled: boolean, apiBase: string}} config  from readPageConfig()
+   * @param {import("./page_config.js").PageConfig} config  from readPageConfig()
    * @param {import("./debug_log.js").Logger} log  from createLogger()
    */
   constructor(doc, config, log) {
@@ -90,9 +96,11 @@ export class Dashboard {
     this.lastData = null; // the answer behind this.etag (what a follower tab is sent)
     const polled = {
       intervalMs: config.intervalMs, enabled: config.enabled, timeoutMs: REQUEST_TIMEOUT_MS, log, shared: config.shared,
+      minUpdateGapMs: config.minUpdateGapMs,
     };
     this.poller = createPoller({
       ...polled,
+      holdWaitMs: HOLD_WAIT_MS,
       name: "jobs",
       key: () => this.apiUrlFor(this.state),
       task: (signal, publish) => this.poll(signal, publish),
@@ -100,14 +108,14 @@ export class Dashboard {
       onStateChange: (state) => this.status.update(state),
     });
     const typesUrl = apiUrl(config.apiBase, "api/job-types");
-    this.typesFeed = new JsonFeed(typesUrl, (data) => this.applyJobTypes(data));
+    this.typesFeed = new JsonFeed(typesUrl, (data) => this.applyJobTypes(data), { wait: HOLD_WAIT_S });
     this.typesPoller = createPoller({
-      ...polled, name: "job-types", key: () => typesUrl, task: this.typesFeed.fetch, receive: this.typesFeed.receive,
+      ...polled, holdWaitMs: HOLD_WAIT_MS, name: "job-types", key: () => typesUrl, task: this.typesFeed.fetch, receive: this.typesFeed.receive,
     });
     const workersUrl = apiUrl(config.apiBase, "api/workers");
-    this.workersFeed = new JsonFeed(workersUrl, (data) => this.workers.render(data));
+    this.workersFeed = new JsonFeed(workersUrl, (data) => this.workers.render(data), { wait: HOLD_WAIT_S });
     this.workersPoller = createPoller({
-      ...polled, name: "workers", key: () => workersUrl, task: this.workersFeed.fetch, receive: this.workersFeed.receive,
+      ...polled, holdWaitMs: HOLD_WAIT_MS, name: "workers", key: () => workersUrl, task: this.workersFeed.fetch, receive: this.workersFeed.receive,
     });
   }
 
@@ -248,12 +256,14 @@ export class Dashboard {
    * @param {AbortSignal} signal
    * @param {(answer: {url: string, etag: string | null, data: unknown}) => void} publish
    *   the view's data now, for the tabs that follow this one
+   * @returns {Promise<import("./api_client.js").JsonResult | undefined>}  the answer (its
+   *   `held` and `status` set the poller's pace), undefined when the view changed meanwhile
    */
   async poll(signal, publish) {
     const url = this.apiUrlFor(this.state);
     let result;
     try {
-      result = await getJson(url, { signal, etag: url === this.etagUrl ? this.etag : null });
+      result = await getJson(url, { signal, etag: url === this.etagUrl ? this.etag : null, wait: HOLD_WAIT_S });
     } catch (error) {
       // A client error will not heal by itself: say what is wrong on the page. Network
       // failures and 5xx are the connection indicator's business.
@@ -265,9 +275,10 @@ export class Dashboard {
       throw error;
     }
     // The view changed while this was in flight: its own fetch is already on its way.
-    if (url !== this.apiUrlFor(this.state)) return;
+    if (url !== this.apiUrlFor(this.state)) return undefined;
     publish({ url, etag: result.etag, data: result.status === 200 ? result.data : this.lastData });
     this.take(url, result.etag, result.status === 200 ? result.data : null);
+    return result;
   }
 
   /**

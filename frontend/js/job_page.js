@@ -21,8 +21,14 @@
 //   `background`) watches for the end, so the notification comes even then.
 // - Tabs showing the same job share each of these streams (shared_poller.js): one tab
 //   fetches, the others apply its answers through the receive* methods.
+// - Held polls: the status request, the log's incremental one (an offset at the end of
+//   the lines held) and the job types ask the server to hold an unchanged answer
+//   (`Prefer: wait`, api_client.js) and resolve to getJson's result, so a server that
+//   holds them sets their pace (polling.js): a change shows within a moment instead of an
+//   interval. The hidden tab's watch keeps its slow interval: a held request in every
+//   hidden tab would take up the browser's few connections per origin.
 
-import { ApiError, apiUrl, getJson } from "./api_client.js";
+import { ApiError, HOLD_WAIT_S, apiUrl, getJson } from "./api_client.js";
 import { ConnectionStatus } from "./connection_status.js";
 import { make, setAttr, setText } from "./dom_write.js";
 import { JobDetail } from "./job_detail.js";
@@ -38,6 +44,8 @@ import { Poller } from "./polling.js";
 import { createPoller } from "./shared_poller.js";
 
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long the server may hold a request that asks it to (HOLD_WAIT_S), in ms. */
+const HOLD_WAIT_MS = HOLD_WAIT_S * 1000;
 const TICK_MS = 1000;
 /** Lines asked for per log request after the first load (the API allows up to 1000). */
 export const LOG_PAGE_LINES = 1000;
@@ -75,16 +83,19 @@ export class JobPage {
     this.logStarted = false;
     this.ended = false; // missing job or page error: nothing runs any more
     this.ticker = null;
-    const common = { enabled: config.enabled, timeoutMs: REQUEST_TIMEOUT_MS, log, shared: config.shared };
+    const common = {
+      enabled: config.enabled, timeoutMs: REQUEST_TIMEOUT_MS, log, shared: config.shared,
+      minUpdateGapMs: config.minUpdateGapMs,
+    };
     this.statusPoller = createPoller({
-      ...common, name: "job", intervalMs: config.intervalMs,
+      ...common, name: "job", intervalMs: config.intervalMs, holdWaitMs: HOLD_WAIT_MS,
       key: () => this.jobUrl(),
       task: (signal, publish) => this.pollStatus(signal, publish),
       receive: (answer) => this.receiveStatus(answer),
       onStateChange: (state) => this.status.update(state),
     });
     this.logPoller = createPoller({
-      ...common, name: "log", intervalMs: config.logIntervalMs,
+      ...common, name: "log", intervalMs: config.logIntervalMs, holdWaitMs: HOLD_WAIT_MS,
       key: () => this.logUrl(),
       task: (signal, publish) => this.pollLog(signal, publish),
       receive: (answer) => this.receiveLog(answer),
@@ -103,9 +114,9 @@ export class JobPage {
     this.typesFeed = new JsonFeed(typesUrl, (data) => {
       this.typeWorkers = workersByType(data);
       this.showWaiting();
-    });
+    }, { wait: HOLD_WAIT_S });
     this.typesPoller = createPoller({
-      ...common, name: "job-types", intervalMs: config.logIntervalMs,
+      ...common, name: "job-types", intervalMs: config.logIntervalMs, holdWaitMs: HOLD_WAIT_MS,
       key: () => typesUrl, task: this.typesFeed.fetch, receive: this.typesFeed.receive,
     });
   }
@@ -147,14 +158,16 @@ export class JobPage {
    * @param {AbortSignal} signal
    * @param {(answer: {etag?: string | null, job?: Object, refused?: Object}) => void} publish
    *   for the tabs that follow this one: the job now, or the API's refusal (a deleted job)
+   * @returns {Promise<import("./api_client.js").JsonResult | undefined>}  the answer (its
+   *   `held` and `status` set the poller's pace); undefined after a refusal
    */
   async pollStatus(signal, publish) {
     let result;
     try {
-      result = await getJson(this.jobUrl(), { signal, etag: this.etag });
+      result = await getJson(this.jobUrl(), { signal, etag: this.etag, wait: HOLD_WAIT_S });
     } catch (error) {
       if (this.isClientError(error)) publish({ refused: { status: error.status, message: error.message } });
-      if (this.handleClientError(error)) return;
+      if (this.handleClientError(error)) return undefined;
       if (!this.detail.job && error?.name !== "AbortError") setText(this.el.loading, "Waiting for the jobs API…");
       throw error; // network and 5xx: the poller backs off, the indicator says so
     }
@@ -164,6 +177,7 @@ export class JobPage {
     // The API answers again after an outage: the log poller, backing off from the same
     // failures on its own (longer) schedule, retries now instead of staying stale.
     if (this.logStarted && !this.terminal && this.logPoller.state.failures > 0) this.logPoller.pollNow();
+    return result;
   }
 
   /**
@@ -206,30 +220,45 @@ export class JobPage {
   /**
    * The log poll: new lines after those held (the tail the first time), chaining a few
    * requests while the log has more than one answer holds.
+   *
+   * Held polls: only the incremental request (an offset at the end of the lines held)
+   * asks for a hold, and never the final fetch of an ended job (nothing changes any more).
+   * A tail load is never held: when the server holds the status poll (so it holds this
+   * one too), a run that loads the tail goes on to one incremental request, answered at
+   * once (no ETag for its URL yet), which says so, and the log is followed from then on,
+   * not an interval later. Against a server that does not hold, nothing changes.
+   *
    * @param {AbortSignal} signal
    * @param {(answer: {slice?: Object, refused?: Object}) => void} publish  each new slice,
    *   for the tabs that follow this one
+   * @returns {Promise<import("./api_client.js").JsonResult | undefined>}  the run's last
+   *   answer (its `held` and `status` set the poller's pace); undefined after a refusal
    */
   async pollLog(signal, publish) {
     const last = this.terminal; // the job had ended when this run began: the final fetch
+    let result;
     for (let page = 0; page < LOG_PAGES_PER_RUN; page += 1) {
-      const url = this.logUrl(logQuery(this.logPanel.held, LOG_PAGE_LINES));
-      let result;
+      const linesHeld = this.logPanel.held;
+      const url = this.logUrl(logQuery(linesHeld, LOG_PAGE_LINES));
+      const wait = linesHeld && !last ? HOLD_WAIT_S : undefined;
       try {
         // An ETag belongs to one URL: only the same offset may revalidate.
-        result = await getJson(url, { signal, etag: url === this.logEtagUrl ? this.logEtag : null });
+        result = await getJson(url, { signal, etag: url === this.logEtagUrl ? this.logEtag : null, wait });
       } catch (error) {
         if (this.isClientError(error)) publish({ refused: { status: error.status, message: error.message } });
-        if (this.handleClientError(error)) return;
+        if (this.handleClientError(error)) return undefined;
         throw error;
       }
       this.logEtag = result.etag;
       this.logEtagUrl = url;
       if (result.status === 304) break;
       publish({ slice: result.data });
-      if (!this.logPanel.apply(result.data).more) break;
+      const { more } = this.logPanel.apply(result.data);
+      const tailLoaded = linesHeld === null && this.logPanel.held !== null;
+      if (!more && !(tailLoaded && !last && this.statusPoller.state.held === true)) break;
     }
     if (last) this.logPoller.finish();
+    return result;
   }
 
   /**

@@ -98,6 +98,12 @@ def update(page: Any, state: dict[str, Any]) -> dict[str, Any]:
     ("state", "expected_state", "text", "title_part"),
     [
         (poller_state("live", "ok", lastSuccessAt=NOW - 12_000), "live", "Live", "every 5 s"),
+        (  # held polls: a request waits for a change (in flight, but not "updating")
+            poller_state("live", "ok", lastSuccessAt=NOW - 12_000, inFlight=True, held=True),
+            "live",
+            "Live",
+            "changes show as soon as they happen",
+        ),
         (
             poller_state("reconnecting", "failure", failures=1, nextAttemptAt=NOW + 5000),
             "reconnecting",
