@@ -200,6 +200,8 @@ export class ConnectionStatus {
     // Who fetches for this tab: "leader" (for every tab of the view), "follower" (another
     // tab does), "own" (no sharing). For scripts and tests; the text does not change.
     setAttr(this.#element, "data-stream", state.role ?? "own");
+    // Held polls: "true" while the server answers as soon as something changes.
+    setAttr(this.#element, "data-held", state.held === true ? "true" : "false");
     setText(this.#textElement, this.#text(state, now));
     setAttr(this.#element, "title", this.#title(state, now));
     const updated =

@@ -60,6 +60,7 @@ def shown(page: Any) -> dict[str, Any]:
             text: element.querySelector("[data-role=connection-text]").textContent,
             updated: element.querySelector("[data-role=connection-updated]").textContent,
             title: element.title,
+            held: element.dataset.held,
         })"""
     )
 
@@ -153,6 +154,7 @@ def test_state_text_and_attributes(
     assert title_part in result["title"]
     assert result["title"].endswith(".")
     assert result["busy"] == ("true" if expected_state == "updating" else None)
+    assert result["held"] == ("true" if state.get("held") else "false")
 
 
 def test_updated_ago_from_the_last_success(status_page: Any) -> None:
