@@ -175,7 +175,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     # The API with writes on (the write operations are fuzzed too, with a token), no worker;
     # held polls on, but short (a fuzzed `Prefer: wait=25` must not outlast the client's timeout).
     server = ServerProcess(
-        tmp / "data", tmp / "server.log", extra=("--api-token-file", str(tokens), "--max-wait", "1")
+        tmp / "data", tmp / "server.log", max_wait=1, extra=("--api-token-file", str(tokens))
     ).start()
     try:
         _seed(server.data_dir)

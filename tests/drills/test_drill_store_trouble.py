@@ -8,7 +8,8 @@ SQLite connections) and its real worker child:
   with ``Retry-After`` and ``{"error": "job store unavailable: ..."}`` naming the
   problem, also to a poll that carries the ETag of an answer kept from before (the read
   cache cannot confirm its version, so it recomputes, and the 503 surfaces: no stale
-  304). The idle worker logs the trouble and retries without crashing. When the file
+  304), and to a poll that asks to be held (``Prefer: wait=25``): it gets the 503 at
+  once, not a hold. The idle worker logs the trouble and retries without crashing. When the file
   is back, the same processes answer 200 again (the old ETag is a 304 again) and the
   same worker runs the next job: no restart.
 - The database read-only (its file, -wal and -shm made immutable, as a file system
@@ -68,7 +69,7 @@ def _endpoints(job_id: str) -> list[str]:
 def _server(tmp_path: Path) -> ServerProcess:
     """``jobdash serve`` with its worker child, returned once both are up."""
     server = ServerProcess(
-        tmp_path / "data", tmp_path / "server.log", worker=True, extra=("--max-files-per-second", RATE)
+        tmp_path / "data", tmp_path / "server.log", worker=True, max_wait=30, extra=("--max-files-per-second", RATE)
     ).start()
     try:
         wait_for(
@@ -150,7 +151,11 @@ def test_emptied_database_is_503_everywhere_and_recovers_without_a_restart(tmp_p
             trouble_until = time.monotonic() + 2.5  # over one worker retry cycle (2 s)
             while time.monotonic() < trouble_until:
                 for path in _endpoints(EARLIER_ID):
-                    for extra in ({}, {"If-None-Match": etags[path]}):
+                    for extra in (
+                        {},
+                        {"If-None-Match": etags[path]},
+                        {"If-None-Match": etags[path], "Prefer": "wait=25"},
+                    ):
                         status, headers, body = get_json(base, path, extra)
                         errors.add(_assert_unavailable(status, headers, body, f"{path} {extra}"))
                         answered += 1

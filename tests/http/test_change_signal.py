@@ -9,7 +9,8 @@ from typing import Any
 import anyio
 import pytest
 
-from jobdash.http.change_signal import DATA, WORKERS, ChangeSignal, log_key
+from jobdash.http.change_signal import DATA, SLOW_EVERY_TICKS, WORKERS, ChangeSignal, log_key
+from jobdash.store.interface import StoreUnavailable
 from jobdash.store.sqlite.store import SqliteStore
 
 
@@ -24,6 +25,10 @@ class CountingStore:
     def version_now(self) -> int:
         self.version_reads += 1
         return self.store.version_now()
+
+    def version(self) -> int:
+        self.version_reads += 1
+        return self.store.version()
 
     def log_mark(self, job: dict[str, Any]) -> Any:
         self.log_reads += 1
@@ -160,5 +165,35 @@ def test_the_workers_answer_is_recomputed_once_a_second(store: CountingStore) ->
         assert calls == first and signal.seqs((WORKERS,)) == seen  # not yet: once per 10 ticks
         await signal.check()
         assert calls == first + 1 and signal.seqs((WORKERS,)) != seen
+
+    anyio.run(main)
+
+
+def test_a_store_that_fails_a_full_read_wakes_the_waiters_once(store: CountingStore) -> None:
+    async def main() -> None:
+        signal = _signal(store)
+        await signal.subscribe((DATA,))
+        seen = signal.seqs((DATA,))
+        real = store.version
+
+        def gone() -> int:
+            raise StoreUnavailable("job store unavailable: the database file has no jobdash tables")
+
+        # The kept connection goes on reading its cached page (a file emptied in place);
+        # the once-a-second full read finds the trouble.
+        store.version = gone  # type: ignore[method-assign]
+        for _ in range(SLOW_EVERY_TICKS - 1):
+            await signal.check()
+        assert signal.seqs((DATA,)) == seen
+        await signal.check()
+        woken = signal.seqs((DATA,))
+        assert woken != seen  # the waiters run again (and answer the 503)
+        for _ in range(3 * SLOW_EVERY_TICKS):
+            await signal.check()
+        assert signal.seqs((DATA,)) == woken  # once, not every second
+        store.version = real  # type: ignore[method-assign]
+        for _ in range(SLOW_EVERY_TICKS):
+            await signal.check()
+        assert signal.seqs((DATA,)) == woken  # back, unchanged: no news
 
     anyio.run(main)

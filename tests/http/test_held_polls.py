@@ -126,9 +126,7 @@ def test_a_workers_poll_is_answered_when_a_worker_registers(served: ServedApp, w
     assert [(worker["host"], worker["state"]) for worker in response.json()["workers"]] == [("host-a", "alive")]
 
 
-def test_a_job_types_poll_is_answered_when_a_worker_brings_a_new_type(
-    served: ServedApp, writer: SqliteStore
-) -> None:
+def test_a_job_types_poll_is_answered_when_a_worker_brings_a_new_type(served: ServedApp, writer: SqliteStore) -> None:
     etag = _etag(served, "/api/job-types")
     _later(0.3, lambda: writer.register_worker("host-a", 4242, ("scan", "fingerprint")))
     response = _held_get(served, "/api/job-types", etag)

@@ -95,7 +95,11 @@ def _stop(process: subprocess.Popen[bytes], *, group: bool) -> None:
 
 
 class ServerProcess:
-    """``jobdash serve`` on a fixed loopback port, stoppable and restartable."""
+    """``jobdash serve`` on a fixed loopback port, stoppable and restartable.
+
+    Held polls are off unless ``max_wait`` (``--max-wait``) is given: most drills step the
+    pages' fake clocks, and a hold lasts real seconds (see support/live_server.py).
+    """
 
     def __init__(
         self,
@@ -108,6 +112,7 @@ class ServerProcess:
         cors_origins: tuple[str, ...] = (),
         extra: tuple[str, ...] = (),
         database_url: str | None = None,
+        max_wait: int = 0,
     ) -> None:
         self.data_dir = data_dir
         self.database_url = database_url
@@ -125,7 +130,7 @@ class ServerProcess:
             self.args += ["--database", database_url]
         for origin in cors_origins:
             self.args += ["--cors-origin", origin]
-        self.args += list(extra)
+        self.args += ["--max-wait", str(max_wait), *extra]
         self.process: subprocess.Popen[bytes] | None = None
         self._store: JobStore | None = None
         data_dir.mkdir(parents=True, exist_ok=True)

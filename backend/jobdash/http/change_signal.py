@@ -12,7 +12,8 @@ checks each watched key once per tick, however many requests wait on it.
 - ``WORKERS``: the workers answer (who is alive, what each runs), which also moves with
   the clock (a heartbeat that ages out), recomputed once a second.
 
-Each key has a sequence number that moves when its mark changes. A waiter notes the
+Each key has a sequence number that moves when its mark changes (and, for ``DATA``, once
+when the store becomes unreadable). A waiter notes the
 numbers before it computes its answer and waits until one moves, so a change between
 "computed" and "started waiting" is never missed. :meth:`ChangeSignal.release` (server
 shutdown) ends every wait at once.
@@ -33,10 +34,17 @@ DATA = "data"
 WORKERS = "workers"
 #: How often watched keys are checked (s): the added latency of a held poll, at most.
 TICK_S = 0.1
-#: The workers answer is recomputed every this many ticks (it costs a query).
-WORKERS_EVERY_TICKS = 10
+#: Every this many ticks (once a second), the slower checks: the workers answer is
+#: recomputed (a query), and the data version is read in a full read transaction rather
+#: than from the event loop's kept connection, which waits out a busy lock and so fails
+#: only for real trouble (a kept connection may even go on reading its cached page of a
+#: database file emptied in place). A store that fails it wakes the waiters on DATA once:
+#: they answer the 503 with its Retry-After now, not a 304 when their wait ends.
+SLOW_EVERY_TICKS = 10
 
 Key = Hashable
+#: The mark of a key whose store cannot be read now.
+UNREADABLE = object()
 
 
 def log_key(job_id: str) -> Key:
@@ -80,6 +88,7 @@ class ChangeSignal:
         self._someone_waits = anyio.Event()
         self._released = False
         self._ticks = 0
+        self._down = False
 
     @property
     def released(self) -> bool:
@@ -151,23 +160,28 @@ class ChangeSignal:
         for key in keys:
             job = None
             if isinstance(key, tuple) and key[0] == "log":
-                job = self._store.get(key[1])
+                try:
+                    job = self._store.get(key[1])
+                except StoreUnavailable:
+                    found[key] = (None, UNREADABLE)
+                    continue
             found[key] = (job, self._mark(key, job))
         return found
 
-    def _mark(self, key: Key, job: dict[str, Any] | None) -> Any:
-        """Blocking: the current mark of a key (None when it cannot be read now)."""
+    def _mark(self, key: Key, job: dict[str, Any] | None, *, full: bool = False) -> Any:
+        """The current mark of a key (:data:`UNREADABLE` when the store cannot say now);
+        blocking, except for DATA without ``full`` (one read on a kept connection)."""
         try:
             if key == DATA:
-                return self._store.version_now()
+                return self._store.version() if full else self._store.version_now()
             if key == WORKERS:
                 return self._workers_mark()
             return None if job is None else self._store.log_mark(job)
         except StoreUnavailable:
-            return None
+            return UNREADABLE
 
     def _blocking_marks(self, wanted: list[tuple[Key, dict[str, Any] | None]]) -> list[Any]:
-        return [self._mark(key, job) for key, job in wanted]
+        return [self._mark(key, job, full=True) for key, job in wanted]
 
     async def run(self) -> None:
         """Check the watched keys every tick while anyone waits; runs until cancelled."""
@@ -183,24 +197,37 @@ class ChangeSignal:
         """One tick: read every watched key's mark, move the sequence of those that
         changed, and wake the waiters if any did."""
         self._ticks += 1
+        due = self._ticks % SLOW_EVERY_TICKS == 0
         changed = False
         slow: list[tuple[Key, dict[str, Any] | None]] = []
         for key, watched in list(self._watched.items()):
-            if key == DATA:
+            if key == DATA and not due:
                 changed |= self._update(key, self._mark(key, None))
-            elif key != WORKERS or self._ticks % WORKERS_EVERY_TICKS == 0:
+            elif key not in (DATA, WORKERS) or due:
                 slow.append((key, watched.job))
         if slow:
             marks = await to_thread.run_sync(self._blocking_marks, slow)
             for (key, _), mark in zip(slow, marks, strict=True):
+                if key == DATA:
+                    changed |= self._verified(mark)
                 changed |= self._update(key, mark)
         if changed:
             self._fire()
 
+    def _verified(self, mark: Any) -> bool:
+        """Given the data version as a full read found it, return True when the store has
+        just become unreadable: the waiters on DATA then run again, and answer the 503."""
+        down, self._down = self._down, mark is UNREADABLE
+        if self._down and not down:
+            self._watched[DATA].seq += 1
+            return True
+        return False
+
     def _update(self, key: Key, mark: Any) -> bool:
         watched = self._watched.get(key)
-        # An unreadable mark (store busy or down) is no news: the waiters keep waiting.
-        if watched is None or mark is None or mark == watched.mark:
+        # An unreadable mark (store busy or down) or a missing log is no news: the waiters
+        # keep waiting.
+        if watched is None or mark is None or mark is UNREADABLE or mark == watched.mark:
             return False
         watched.mark = mark
         watched.seq += 1

@@ -28,7 +28,8 @@ _JOB = r"/api/jobs/([^/]+)"
 _HOLDABLE: list[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[Key, ...]]]] = [
     (re.compile(r"/api/jobs"), lambda match: (DATA,)),
     (re.compile(_JOB), lambda match: (DATA,)),
-    (re.compile(_JOB + r"/logs"), lambda match: (log_key(match.group(1)),)),
+    # The log's own growth, and the data: a store gone away is news to every poll.
+    (re.compile(_JOB + r"/logs"), lambda match: (DATA, log_key(match.group(1)))),
     (re.compile(r"/api/workers"), lambda match: (WORKERS,)),
     # Which types exist and how many live workers run each: the jobs and the workers.
     (re.compile(r"/api/job-types"), lambda match: (DATA, WORKERS)),
