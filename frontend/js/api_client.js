@@ -28,6 +28,20 @@
  * the server, never cut by a proxy.
  */
 export const HOLD_WAIT_S = 25;
+/** The same in ms: how long one held request may last (a Poller's `holdWaitMs`). */
+export const HOLD_WAIT_MS = HOLD_WAIT_S * 1000;
+
+/**
+ * Given a poller run's options (polling.js RunOptions; none when called directly), return
+ * the wait a request asks for: HOLD_WAIT_S, or undefined when the run may not be held
+ * (a retry after a failure, a follower's catch-up).
+ *
+ * @param {{hold?: boolean} | undefined} run
+ * @returns {number | undefined}
+ */
+export function holdWait(run) {
+  return run?.hold === false ? undefined : HOLD_WAIT_S;
+}
 
 /**
  * An HTTP error answer from the API (any status other than 2xx and 304).

@@ -15,7 +15,7 @@
 // Hooks besides the DESIGN's: #jobs-table[data-poll-count] counts the responses with data
 // that were applied, and #jobs-table fires "jobs:polled" ({status: 200|304}) after each poll.
 
-import { ApiError, HOLD_WAIT_S, apiUrl, getJson } from "./api_client.js";
+import { ApiError, HOLD_WAIT_MS, HOLD_WAIT_S, apiUrl, getJson, holdWait } from "./api_client.js";
 import { ConnectionStatus } from "./connection_status.js";
 import { setAttr, setText } from "./dom_write.js";
 import { formatRange } from "./format.js";
@@ -30,8 +30,6 @@ import * as urlState from "./url_state.js";
 import { WorkersStrip } from "./workers_strip.js";
 
 const REQUEST_TIMEOUT_MS = 10_000;
-/** How long the server may hold a request that asks it to (HOLD_WAIT_S), in ms. */
-const HOLD_WAIT_MS = HOLD_WAIT_S * 1000;
 const TICK_MS = 1000;
 const FILTERS = ["status", "type", "since", "sort"];
 /** Filters whose options the build renders (the type filter's come from the API). */
@@ -103,7 +101,7 @@ export class Dashboard {
       holdWaitMs: HOLD_WAIT_MS,
       name: "jobs",
       key: () => this.apiUrlFor(this.state),
-      task: (signal, publish) => this.poll(signal, publish),
+      task: (signal, publish, run) => this.poll(signal, publish, run),
       receive: (answer) => this.receive(answer),
       onStateChange: (state) => this.status.update(state),
     });
@@ -256,14 +254,15 @@ export class Dashboard {
    * @param {AbortSignal} signal
    * @param {(answer: {url: string, etag: string | null, data: unknown}) => void} publish
    *   the view's data now, for the tabs that follow this one
+   * @param {import("./polling.js").RunOptions} [run]  whether this run may be held
    * @returns {Promise<import("./api_client.js").JsonResult | undefined>}  the answer (its
    *   `held` and `status` set the poller's pace), undefined when the view changed meanwhile
    */
-  async poll(signal, publish) {
+  async poll(signal, publish, run) {
     const url = this.apiUrlFor(this.state);
     let result;
     try {
-      result = await getJson(url, { signal, etag: url === this.etagUrl ? this.etag : null, wait: HOLD_WAIT_S });
+      result = await getJson(url, { signal, etag: url === this.etagUrl ? this.etag : null, wait: holdWait(run) });
     } catch (error) {
       // A client error will not heal by itself: say what is wrong on the page. Network
       // failures and 5xx are the connection indicator's business.

@@ -28,7 +28,7 @@
 //   interval. The hidden tab's watch keeps its slow interval: a held request in every
 //   hidden tab would take up the browser's few connections per origin.
 
-import { ApiError, HOLD_WAIT_S, apiUrl, getJson } from "./api_client.js";
+import { ApiError, HOLD_WAIT_MS, HOLD_WAIT_S, apiUrl, getJson, holdWait } from "./api_client.js";
 import { ConnectionStatus } from "./connection_status.js";
 import { make, setAttr, setText } from "./dom_write.js";
 import { JobDetail } from "./job_detail.js";
@@ -44,8 +44,6 @@ import { Poller } from "./polling.js";
 import { createPoller } from "./shared_poller.js";
 
 const REQUEST_TIMEOUT_MS = 10_000;
-/** How long the server may hold a request that asks it to (HOLD_WAIT_S), in ms. */
-const HOLD_WAIT_MS = HOLD_WAIT_S * 1000;
 const TICK_MS = 1000;
 /** Lines asked for per log request after the first load (the API allows up to 1000). */
 export const LOG_PAGE_LINES = 1000;
@@ -90,14 +88,14 @@ export class JobPage {
     this.statusPoller = createPoller({
       ...common, name: "job", intervalMs: config.intervalMs, holdWaitMs: HOLD_WAIT_MS,
       key: () => this.jobUrl(),
-      task: (signal, publish) => this.pollStatus(signal, publish),
+      task: (signal, publish, run) => this.pollStatus(signal, publish, run),
       receive: (answer) => this.receiveStatus(answer),
       onStateChange: (state) => this.status.update(state),
     });
     this.logPoller = createPoller({
       ...common, name: "log", intervalMs: config.logIntervalMs, holdWaitMs: HOLD_WAIT_MS,
       key: () => this.logUrl(),
-      task: (signal, publish) => this.pollLog(signal, publish),
+      task: (signal, publish, run) => this.pollLog(signal, publish, run),
       receive: (answer) => this.receiveLog(answer),
       onStateChange: (state) => this.logPanel.setState(state),
     });
@@ -158,13 +156,14 @@ export class JobPage {
    * @param {AbortSignal} signal
    * @param {(answer: {etag?: string | null, job?: Object, refused?: Object}) => void} publish
    *   for the tabs that follow this one: the job now, or the API's refusal (a deleted job)
+   * @param {import("./polling.js").RunOptions} [run]  whether this run may be held
    * @returns {Promise<import("./api_client.js").JsonResult | undefined>}  the answer (its
    *   `held` and `status` set the poller's pace); undefined after a refusal
    */
-  async pollStatus(signal, publish) {
+  async pollStatus(signal, publish, run) {
     let result;
     try {
-      result = await getJson(this.jobUrl(), { signal, etag: this.etag, wait: HOLD_WAIT_S });
+      result = await getJson(this.jobUrl(), { signal, etag: this.etag, wait: holdWait(run) });
     } catch (error) {
       if (this.isClientError(error)) publish({ refused: { status: error.status, message: error.message } });
       if (this.handleClientError(error)) return undefined;
@@ -231,16 +230,17 @@ export class JobPage {
    * @param {AbortSignal} signal
    * @param {(answer: {slice?: Object, refused?: Object}) => void} publish  each new slice,
    *   for the tabs that follow this one
+   * @param {import("./polling.js").RunOptions} [run]  whether this run may be held
    * @returns {Promise<import("./api_client.js").JsonResult | undefined>}  the run's last
    *   answer (its `held` and `status` set the poller's pace); undefined after a refusal
    */
-  async pollLog(signal, publish) {
+  async pollLog(signal, publish, run) {
     const last = this.terminal; // the job had ended when this run began: the final fetch
     let result;
     for (let page = 0; page < LOG_PAGES_PER_RUN; page += 1) {
       const linesHeld = this.logPanel.held;
       const url = this.logUrl(logQuery(linesHeld, LOG_PAGE_LINES));
-      const wait = linesHeld && !last ? HOLD_WAIT_S : undefined;
+      const wait = linesHeld && !last ? holdWait(run) : undefined;
       try {
         // An ETag belongs to one URL: only the same offset may revalidate.
         result = await getJson(url, { signal, etag: url === this.logEtagUrl ? this.logEtag : null, wait });

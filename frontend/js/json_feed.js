@@ -44,11 +44,13 @@ export class JsonFeed {
    *
    * @param {AbortSignal} signal
    * @param {(answer: {etag: string | null, data: unknown}) => void} [publish]
+   * @param {import("./polling.js").RunOptions} [run]  whether this run may be held
    * @returns {Promise<{status: 200 | 304, held: boolean}>}  the answer's status, and
    *   whether the server holds this feed's revalidations (for the Poller's schedule)
    */
-  fetch = async (signal, publish) => {
-    const result = await getJson(this.#url, { signal, etag: this.#etag, wait: this.#wait });
+  fetch = async (signal, publish, run) => {
+    const wait = run?.hold === false ? undefined : this.#wait;
+    const result = await getJson(this.#url, { signal, etag: this.#etag, wait });
     this.#etag = result.etag;
     if (result.status === 200) this.#data = result.data;
     publish?.({ etag: this.#etag, data: this.#data });

@@ -28,10 +28,12 @@
  *   answer without `held` (an older server, a proxy that strips Preference-Applied) puts
  *   the stream back on the interval; a failure forgets `held` until an answer says it
  *   again (backoff as ever, "updating" during the retry), and so does refresh() (a new
- *   query's first answer is never held). Each run's timeout is `timeoutMs + holdWaitMs`:
- *   a poller whose task asks for holds says how long one may last, and the timeout allows
- *   for it on every run, retries included (a server back after an outage holds the
- *   retry's revalidation as well, and a plain timeout would count that as a failure).
+ *   query's first answer is never held). The task's second argument says whether this
+ *   run may ask for a hold, `{hold}`: not after a failure — a retry must find out at once
+ *   whether the server is back, not wait at a server that is back for a change — so a
+ *   retry is a plain revalidation with the plain timeout; once one succeeds, a stream
+ *   that was held resumes its holds `minUpdateGapMs` later (showing "live" again). A run that may be held times out after `timeoutMs +
+ *   holdWaitMs` (a poller whose task asks for holds says how long one may last).
  *
  * The state is a plain object (see {@link PollerState}), passed to `onStateChange` on
  * every change; ConnectionStatus shows it in the header.
@@ -72,6 +74,14 @@ export const DEFAULT_TIMEOUT_MS = 10000;
  */
 
 /**
+ * What a run may do, given to the task with its signal.
+ *
+ * @typedef {object} RunOptions
+ * @property {boolean} hold  the request may ask the server to hold it (`Prefer: wait`):
+ *   false after a failure, and for a poller without `holdWaitMs`
+ */
+
+/**
  * Whether an error is an abort (DOMException "AbortError"), which is never a failure.
  * @param {unknown} error
  * @returns {boolean}
@@ -96,7 +106,7 @@ const SILENT = Object.freeze({ debug() {} });
  * Runs `task` at an interval, with backoff, visibility and network awareness.
  */
 export class Poller {
-  /** @type {(signal: AbortSignal) => Promise<unknown>} */
+  /** @type {(signal: AbortSignal, run: RunOptions) => Promise<unknown>} */
   #task;
   #intervalMs;
   #enabled;
@@ -140,6 +150,10 @@ export class Poller {
   #retryAfterMs = 0;
   /** The last answer was held (held polls); forgotten on a failure and on refresh(). */
   #held = false;
+  /** The stream was held when the failures began: a retry's answer resumes the holds. */
+  #heldBeforeFailure = false;
+  /** The run in flight may ask for a hold (the RunOptions it was given). */
+  #runHold = false;
   #nextAttemptAt = null;
   #lastSuccessAt = null;
   /** @type {PollerStateName} */
@@ -150,9 +164,10 @@ export class Poller {
 
   /**
    * @param {object} options
-   * @param {(signal: AbortSignal) => Promise<unknown>} options.task  one fetch + render;
-   *   resolves when done, throws on failure (an error's `retryAfterMs` feeds the backoff);
-   *   resolving to `{held: true, status}` (held polls) sets the pace instead of the interval
+   * @param {(signal: AbortSignal, run: RunOptions) => Promise<unknown>} options.task  one
+   *   fetch + render; resolves when done, throws on failure (an error's `retryAfterMs`
+   *   feeds the backoff); resolving to `{held: true, status}` (held polls) sets the pace
+   *   instead of the interval
    * @param {number} options.intervalMs          normal gap between runs (ms)
    * @param {boolean} [options.enabled=true]     false: run once, then stay paused
    * @param {number} [options.timeoutMs=10000]   a run longer than this is aborted: a failure
@@ -309,6 +324,7 @@ export class Poller {
     if (this.#blocked(true)) return;
     // A new query has no ETag to revalidate: its answer comes at once, and is news.
     this.#held = false;
+    this.#heldBeforeFailure = false;
     if (this.#controller) {
       this.#forceNext = true;
       this.#abortInFlight("superseded");
@@ -508,8 +524,11 @@ export class Poller {
     const controller = new AbortController();
     this.#controller = controller;
     this.#runStartedAt = Date.now();
-    // A held request may take the whole wait before its answer even starts.
-    const limit = this.#timeoutMs + this.#holdWaitMs;
+    // A retry after a failure asks for no hold (see the module's notes); a request that
+    // may be held may take the whole wait before its answer even starts.
+    const hold = this.#holdWaitMs > 0 && this.#failures === 0;
+    this.#runHold = hold;
+    const limit = this.#timeoutMs + (hold ? this.#holdWaitMs : 0);
     this.#timeoutTimer = this.#win.setTimeout(() => {
       this.#timeoutTimer = null;
       if (controller.signal.aborted) return;
@@ -521,20 +540,21 @@ export class Poller {
     // Waiting on a held request is the resting state of a held stream (no flicker).
     this.#setState(this.#held ? this.#restingState() : { state: "updating", reason: "request" });
     this.#emit();
-    this.#execute(controller);
+    this.#execute(controller, hold);
     return true;
   }
 
   /**
    * Run the task with the controller's signal; settle whatever happens.
    * @param {AbortController} controller
+   * @param {boolean} hold  whether this run may ask the server to hold it
    */
-  async #execute(controller) {
+  async #execute(controller, hold) {
     let failed = false;
     let error = null;
     let result;
     try {
-      result = await this.#task(controller.signal);
+      result = await this.#task(controller.signal, { hold });
     } catch (caught) {
       failed = true;
       error = caught;
@@ -571,10 +591,14 @@ export class Poller {
       this.#failures = 0;
       this.#retryAfterMs = 0;
       this.#lastSuccessAt = Date.now();
-      this.#held = isHeld(result);
-      this.#log.debug(`${this.#name}: ok in ${elapsed} ms${this.#held ? ` (held, ${result.status})` : ""}`);
+      // A retry asks for no hold, so its answer cannot say whether the server holds: a
+      // stream that was held before the failures resumes its holds with the next run.
+      this.#held = this.#runHold ? isHeld(result) : this.#heldBeforeFailure;
+      this.#heldBeforeFailure = false;
+      this.#log.debug(`${this.#name}: ok in ${elapsed} ms${this.#held ? ` (held, ${result?.status})` : ""}`);
     } else if (outcome === "failure") {
       this.#failures += 1;
+      this.#heldBeforeFailure ||= this.#held;
       this.#held = false;
       const retryAfter = Number(error?.retryAfterMs);
       this.#retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 0;
@@ -622,7 +646,7 @@ export class Poller {
     // A held 304: the wait ran out with nothing new, ask again at once. A 200: a change
     // came; more may follow at once (a burst), so pause before asking for the next one.
     const earliest = this.#runStartedAt + this.#minUpdateGapMs - Date.now();
-    return result.status === 304 ? Math.max(0, earliest) : this.#minUpdateGapMs;
+    return result?.status === 304 ? Math.max(0, earliest) : this.#minUpdateGapMs;
   }
 
   /**

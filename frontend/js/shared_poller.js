@@ -44,6 +44,8 @@ const CATCH_UP_TIMEOUT_MS = 10000;
 const LOCAL_REASONS = new Set(["hidden", "stopped"]);
 /** The publish function of a run whose answers go to nobody. */
 const NO_PUBLISH = () => {};
+/** A run that asks for no hold (a follower's catch-up). */
+const NO_HOLD = Object.freeze({ hold: false });
 
 /**
  * @typedef {"leader" | "follower" | "own"} StreamRole
@@ -113,7 +115,7 @@ export class SharedPoller {
    * @param {object} options  Poller's options, plus:
    * @param {() => string} options.key   the stream's key (the API URL of the view); read
    *   at start() and at every refresh() (a new key joins another stream)
-   * @param {(signal: AbortSignal, publish: (answer: unknown) => void) => Promise<unknown>} options.task
+   * @param {(signal: AbortSignal, publish: (answer: unknown) => void, run: import("./polling.js").RunOptions) => Promise<unknown>} options.task
    * @param {(answer: unknown) => boolean | void} options.receive  a follower applies a
    *   published answer; false: it could not (it then fetches once on its own)
    */
@@ -266,7 +268,7 @@ export class SharedPoller {
         ...this.#options,
         name: this.#name,
         log: this.#log,
-        task: (signal) => this.#task(signal, (answer) => this.#publish(poller, answer)),
+        task: (signal, run) => this.#task(signal, (answer) => this.#publish(poller, answer), run),
         onStateChange: (state) => this.#onLeaderState(poller, state),
         documentRef: this.#doc,
         windowRef: this.#win,
@@ -391,14 +393,13 @@ export class SharedPoller {
     const controller = new AbortController();
     this.#catchUp = controller;
     this.#log.debug(`${this.#name}: catching up on our own`);
-    // The task may ask for a hold (held polls): allow for it, as the Poller does.
-    const holdWaitMs = Number.isFinite(this.#options.holdWaitMs) ? Math.max(0, this.#options.holdWaitMs) : 0;
+    // A catch-up wants the data now: it asks for no hold.
     const timer = this.#win.setTimeout(
       () => controller.abort(new DOMException(`${this.#name}: catch-up timed out`, "TimeoutError")),
-      CATCH_UP_TIMEOUT_MS + holdWaitMs,
+      CATCH_UP_TIMEOUT_MS,
     );
     Promise.resolve()
-      .then(() => this.#task(controller.signal, NO_PUBLISH))
+      .then(() => this.#task(controller.signal, NO_PUBLISH, NO_HOLD))
       .catch((error) => this.#log.debug(`${this.#name}: catch-up failed:`, error))
       .finally(() => {
         this.#win.clearTimeout(timer);
@@ -477,5 +478,5 @@ export function createPoller({ shared = false, ...options }) {
   const win = options.windowRef ?? globalThis;
   if (shared && options.enabled !== false && canShare(win)) return new SharedPoller(options);
   const { task, key: _key, receive: _receive, ...rest } = options;
-  return new Poller({ ...rest, task: (signal) => task(signal, NO_PUBLISH) });
+  return new Poller({ ...rest, task: (signal, run) => task(signal, NO_PUBLISH, run) });
 }

@@ -224,3 +224,98 @@ def test_pages_ride_out_a_server_restart(page: Any, browser: Any, server: Server
             f"(dashboard {refused['dashboard']}, detail {refused['detail']}), "
             f"server started {server.starts} times, {time.monotonic() - started:.1f} s"
         )
+
+
+# --- the same with held polls ------------------------------------------------------------------
+
+MIN_GAP_MS = 1000  # min_update_gap_ms, the build's default
+
+
+@pytest.fixture
+def held_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    dist = tmp_path / "dist"
+    build_frontend(dist)
+    process = ServerProcess(tmp_path / "data", tmp_path / "server.log", dist=dist, max_wait=30)
+    try:
+        yield process.start()
+    finally:
+        process.close()
+
+
+def test_held_polls_ride_out_a_server_restart(page: Any, browser: Any, held_server: ServerProcess) -> None:
+    """With held polls on: shutdown answers the pages' held requests, the pages then follow
+    the documented backoff from the first refused request, and once the server is back
+    they are live and held again, showing a change the moment it is committed."""
+    server = held_server
+    store = server.store
+    running = running_job(store, "/media/Running", processed=5, total=50)
+    append_log(store, running, "scanning /media/Running/a.mkv")
+
+    dash = Dashboard(page, server).open()
+    with extra_page(browser) as job_page:
+        detail = DetailPage(job_page, server).open(running)
+        for shown in (dash, detail):
+            expect(shown.status).to_have_attribute("data-held", "true")
+            expect(shown.status).to_have_attribute("data-state", "live")
+        # The next polls go out after the minimum gap, and wait at the server for a change.
+        page.clock.run_for(MIN_GAP_MS)
+        job_page.clock.run_for(MIN_GAP_MS)
+        new = store.create("/media/Committed", "scan")["id"]
+        expect(dash.row(new)).to_be_visible()  # no clock step: the held poll answered
+        store.progress(running, 10, 50)
+        expect(detail.bar).to_have_attribute("aria-valuenow", "20")
+        append_log(store, running, "scanning /media/Running/b.mkv")
+        expect(detail.log.locator("li")).to_have_count(2)
+        for shown in (dash, detail):
+            expect(shown.status).to_have_attribute("data-state", "live")
+        # Held again (status, log, job types), a minimum gap after those answers.
+        page.clock.run_for(MIN_GAP_MS)
+        job_page.clock.run_for(MIN_GAP_MS)
+
+        # --- the server goes away: it answers every held request (304) before it exits ----
+        assert server.stop() in (0, -signal.SIGTERM), server.output()
+        for shown in (dash, detail):
+            shown.settle()  # every held request answered: nothing left in flight
+            expect(shown.status).to_have_attribute("data-state", "live")
+        store.cancel(new)
+
+        # The next attempt a minimum gap later is refused; then the documented backoff.
+        expected = [MIN_GAP_MS, MIN_GAP_MS + 5000, MIN_GAP_MS + 10_000, MIN_GAP_MS + 20_000]
+        seen: list[int] = []
+        states = []
+        now = 0
+        for at in expected:
+            seen += [now + ms for ms in dash.run_for(at - now)]
+            detail.run_for(at - now)
+            now = at
+            states.append((dash.status.get_attribute("data-state"), detail.status.get_attribute("data-state")))
+        assert seen == expected, "the backoff schedule holds with held polls"
+        assert states == [("reconnecting",) * 2] * 2 + [("offline",) * 2] * 2
+        for shown in (dash, detail):
+            expect(shown.status).to_have_attribute("data-held", "false")
+
+        # --- back: the next attempt brings the pages live, then held again -----------------
+        server.start()
+        # The 20 s backoff step. (No settling here: the answers that did not change are
+        # held at once, as the server is back.)
+        before = len(dash.fetches())
+        page.clock.run_for(20_000)
+        job_page.clock.run_for(20_000)
+        assert len(dash.fetches()) == before + 1
+        for shown in (dash, detail):
+            expect(shown.status).to_have_attribute("data-state", "live")
+            expect(shown.status).to_have_attribute("data-held", "true")
+        expect(dash.cell(new, "status").locator(".badge")).to_have_attribute("data-status", "cancelled")
+        page.clock.run_for(MIN_GAP_MS)
+        job_page.clock.run_for(MIN_GAP_MS)
+        store.finish(running, "completed", summary={"files_found": 50})
+        expect(dash.cell(running, "status").locator(".badge")).to_have_attribute("data-status", "completed")
+        expect(detail.status).to_have_attribute("data-reason", "finished")
+        # Stopped while the dashboard's polls are held: they are answered, then refused.
+        assert server.stop() in (0, -signal.SIGTERM), server.output()
+        dash.settle()
+        logged = failed_request_text(page, "refused")
+        if logged:  # the engine logs each refused request: those, and nothing else
+            drop_console_errors(page, logged)
+            drop_console_errors(job_page, logged)
+        assert page.console_errors == [] and job_page.console_errors == []

@@ -232,6 +232,12 @@ def test_applied_wait(api: Any) -> None:
     assert results == [expected for _, expected in table]
 
 
+def test_hold_wait_follows_the_run(api: Any) -> None:
+    """holdWait(run): the pages' wait, unless the run may not be held (a retry, a catch-up)."""
+    results = api("(m) => [m.holdWait(undefined), m.holdWait({hold: true}), m.holdWait({hold: false}), m.HOLD_WAIT_MS]")
+    assert results == [25, 25, None, 25_000]
+
+
 def test_503_gives_api_error_with_retry_after_seconds(page: Any, api: Any) -> None:
     """503 + Retry-After: 30 -> ApiError(status 503, retryAfterMs 30000, the body's error)."""
     error = api(f'(m) => ({CATCH})(m.getJson("/api/test/busy"))')

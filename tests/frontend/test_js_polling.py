@@ -657,7 +657,8 @@ def test_a_held_request_shows_live_not_updating(poll: PollPage) -> None:
 
 
 def test_the_timeout_grows_by_the_hold_wait(poll: PollPage) -> None:
-    """holdWaitMs is added to each run's timeout (10 s + 25 s): a held request is not cut."""
+    """holdWaitMs is added to the timeout of a run that may be held (10 s + 25 s): a held
+    request is not cut."""
     poll.setup(holdWaitMs=WAIT, script=[held(200), "hang", "hang", held(304)])
     poll.run_for(1000 + 10_000 + WAIT - 1)
     assert poll.calls()[1]["aborted"] is False
@@ -665,24 +666,42 @@ def test_the_timeout_grows_by_the_hold_wait(poll: PollPage) -> None:
     assert poll.calls()[1]["reason"] == "TimeoutError"
     state = poll.state()
     assert (state["state"], state["failures"], state["held"]) == ("reconnecting", 1, False)
-    # The retry may be held too (a server back up holds an unchanged revalidation): the
-    # same timeout, while the indicator says "updating".
-    poll.run_for(5000)
-    retry = 1000 + 10_000 + WAIT + 5000
-    assert poll.times() == [0, 1000, retry]
+
+
+def test_a_retry_after_a_failure_asks_for_no_hold_and_has_the_plain_timeout(poll: PollPage) -> None:
+    """After a failure the task is told not to ask for a hold (a server that is back
+    answers at once, so the page learns it is back), with the plain timeout; once a retry
+    succeeds, the stream resumes its holds a minimum gap later, shown "live"."""
+    poll.setup(holdWaitMs=WAIT, script=[held(200), "fail", "hang", {"kind": "ok", "held": False}, "hang"])
+    poll.run_for(1000)
+    poll.run_for(5000)  # the retry
+    assert poll.times() == [0, 1000, 6000]
+    assert [c["hold"] for c in poll.calls()] == [True, True, False]
     assert (poll.state()["state"], poll.state()["inFlight"]) == ("updating", True)
-    poll.run_for(10_000 + WAIT - 1)
+    poll.run_for(10_000 - 1)
     assert poll.calls()[2]["aborted"] is False
     poll.run_for(1)
-    assert poll.calls()[2]["reason"] == "TimeoutError"
-    assert poll.state()["failures"] == 2
+    assert poll.calls()[2]["reason"] == "TimeoutError"  # 10 s: not 35 s
+    poll.run_for(5000)  # the next retry succeeds (no Prefer was sent: it is not held)
+    state = poll.state()
+    assert (state["state"], state["failures"], state["held"], state["nextAttemptAt"]) == ("live", 0, True, T + 22_000)
+    poll.run_for(1000)  # a minimum gap later, a run that may be held again, shown "live"
+    assert poll.times() == [0, 1000, 6000, 16_000 + 5000, 22_000]
+    assert [c["hold"] for c in poll.calls()] == [True, True, False, False, True]
+    state = poll.state()
+    assert (state["state"], state["inFlight"]) == ("live", True)
+    poll.run_for(10_000 + WAIT - 1)
+    assert poll.calls()[4]["aborted"] is False  # its timeout allows the wait again
+    poll.js("poller.stop()")
 
 
 def test_without_a_hold_wait_the_timeout_is_plain(poll: PollPage) -> None:
-    """A poller whose task asks for no hold (holdWaitMs 0, the default) keeps its timeout."""
-    poll.setup(script=[held(200), "hang"])
-    poll.run_for(1000 + 10_000)
+    """A poller without holdWaitMs (0, the default) tells its task that no run may be held,
+    and keeps its timeout."""
+    poll.setup(script=["ok", "hang"])
+    poll.run_for(5000 + 10_000)
     assert poll.calls()[1]["reason"] == "TimeoutError"
+    assert [c["hold"] for c in poll.calls()] == [False, False]
 
 
 def test_a_failure_after_held_runs_backs_off_as_before(poll: PollPage) -> None:

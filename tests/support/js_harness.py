@@ -214,7 +214,8 @@ SPY_WINDOW_JS = """
 #:   "selfabort"                reject with an AbortError of its own (signal not aborted)
 #: A step with `held` (e.g. {kind: "slow", ms: 25000, held: true, status: 304}) resolves to
 #: {held, status} (status default 200), as a page's task does with held polls.
-#: window.calls records each call {at, end, outcome, aborted, reason};
+#: window.calls records each call {at, end, outcome, aborted, reason, hold} (hold: the
+#: run's RunOptions.hold, whether it may ask for a hold);
 #: window.changes every onStateChange snapshot (plus `at`), also passed to
 #: window.onPollerState when a test defines it; window.maxInFlight the most
 #: task calls ever unsettled at once; window.win the spy windowRef.
@@ -229,8 +230,8 @@ POLL_HARNESS_JS = (
     window.script = options.script ? [...options.script] : [];
     window.maxInFlight = 0;
     let inFlight = 0;
-    const task = (signal) => {
-      const call = { at: Date.now(), end: null, outcome: null, aborted: false, reason: null };
+    const task = (signal, run) => {
+      const call = { at: Date.now(), end: null, outcome: null, aborted: false, reason: null, hold: run?.hold ?? null };
       calls.push(call);
       inFlight += 1;
       window.maxInFlight = Math.max(window.maxInFlight, inFlight);
