@@ -8,14 +8,17 @@
 // follows the jobs poller.
 // Tabs showing the same view share each of these streams (shared_poller.js): one tab
 // fetches, the others apply its answers through receive() exactly as their own.
-// Held polls: the jobs, workers and job-types requests ask the server to hold an
-// unchanged answer (`Prefer: wait`, api_client.js) and resolve to getJson's result, so a
-// server that holds them sets their pace (polling.js); one that does not (the job types
-// are not held today) leaves them at the interval.
+// Held polls: the jobs list asks the server to hold an unchanged answer (`Prefer: wait`,
+// api_client.js) and resolves to getJson's result, so a server that holds it sets its
+// pace (polling.js); one that does not leaves it at the interval. Only the list: a held
+// request keeps one of the browser's six connections to the server (HTTP/1.1) busy, so
+// each view holds at most two (the job page: its status and its log), and a few tabs on
+// different views still leave connections for everything else. The job types and the
+// workers, which change seldom, poll at the interval.
 // Hooks besides the DESIGN's: #jobs-table[data-poll-count] counts the responses with data
 // that were applied, and #jobs-table fires "jobs:polled" ({status: 200|304}) after each poll.
 
-import { ApiError, HOLD_WAIT_MS, HOLD_WAIT_S, apiUrl, getJson, holdWait } from "./api_client.js";
+import { ApiError, HOLD_WAIT_MS, apiUrl, getJson, holdWait } from "./api_client.js";
 import { ConnectionStatus } from "./connection_status.js";
 import { setAttr, setText } from "./dom_write.js";
 import { formatRange } from "./format.js";
@@ -106,14 +109,14 @@ export class Dashboard {
       onStateChange: (state) => this.status.update(state),
     });
     const typesUrl = apiUrl(config.apiBase, "api/job-types");
-    this.typesFeed = new JsonFeed(typesUrl, (data) => this.applyJobTypes(data), { wait: HOLD_WAIT_S });
+    this.typesFeed = new JsonFeed(typesUrl, (data) => this.applyJobTypes(data));
     this.typesPoller = createPoller({
-      ...polled, holdWaitMs: HOLD_WAIT_MS, name: "job-types", key: () => typesUrl, task: this.typesFeed.fetch, receive: this.typesFeed.receive,
+      ...polled, name: "job-types", key: () => typesUrl, task: this.typesFeed.fetch, receive: this.typesFeed.receive,
     });
     const workersUrl = apiUrl(config.apiBase, "api/workers");
-    this.workersFeed = new JsonFeed(workersUrl, (data) => this.workers.render(data), { wait: HOLD_WAIT_S });
+    this.workersFeed = new JsonFeed(workersUrl, (data) => this.workers.render(data));
     this.workersPoller = createPoller({
-      ...polled, holdWaitMs: HOLD_WAIT_MS, name: "workers", key: () => workersUrl, task: this.workersFeed.fetch, receive: this.workersFeed.receive,
+      ...polled, name: "workers", key: () => workersUrl, task: this.workersFeed.fetch, receive: this.workersFeed.receive,
     });
   }
 

@@ -21,14 +21,15 @@
 //   `background`) watches for the end, so the notification comes even then.
 // - Tabs showing the same job share each of these streams (shared_poller.js): one tab
 //   fetches, the others apply its answers through the receive* methods.
-// - Held polls: the status request, the log's incremental one (an offset at the end of
-//   the lines held) and the job types ask the server to hold an unchanged answer
-//   (`Prefer: wait`, api_client.js) and resolve to getJson's result, so a server that
-//   holds them sets their pace (polling.js): a change shows within a moment instead of an
-//   interval. The hidden tab's watch keeps its slow interval: a held request in every
-//   hidden tab would take up the browser's few connections per origin.
+// - Held polls: the status request and the log's incremental one (an offset at the end of
+//   the lines held) ask the server to hold an unchanged answer (`Prefer: wait`,
+//   api_client.js) and resolve to getJson's result, so a server that holds them sets
+//   their pace (polling.js): a change shows within a moment instead of an interval. No
+//   more than these two: each held request keeps one of the browser's six connections
+//   to the server (HTTP/1.1) busy. The job types (which change seldom) poll at their
+//   interval, and the hidden tab's watch keeps its slow one.
 
-import { ApiError, HOLD_WAIT_MS, HOLD_WAIT_S, apiUrl, getJson, holdWait } from "./api_client.js";
+import { ApiError, HOLD_WAIT_MS, apiUrl, getJson, holdWait } from "./api_client.js";
 import { ConnectionStatus } from "./connection_status.js";
 import { make, setAttr, setText } from "./dom_write.js";
 import { JobDetail } from "./job_detail.js";
@@ -112,9 +113,9 @@ export class JobPage {
     this.typesFeed = new JsonFeed(typesUrl, (data) => {
       this.typeWorkers = workersByType(data);
       this.showWaiting();
-    }, { wait: HOLD_WAIT_S });
+    });
     this.typesPoller = createPoller({
-      ...common, name: "job-types", intervalMs: config.logIntervalMs, holdWaitMs: HOLD_WAIT_MS,
+      ...common, name: "job-types", intervalMs: config.logIntervalMs,
       key: () => typesUrl, task: this.typesFeed.fetch, receive: this.typesFeed.receive,
     });
   }

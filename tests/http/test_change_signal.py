@@ -45,6 +45,13 @@ def store(tmp_path: Path) -> Any:
     real.close()
 
 
+def run(main: Any) -> None:
+    """Run ``main()`` on an event loop of its own thread (the test process may already
+    have a loop running in this one: Playwright's)."""
+    with anyio.from_thread.start_blocking_portal() as portal:
+        portal.call(main)
+
+
 def _signal(store: Any, workers: list[Any] | None = None) -> ChangeSignal:
     return ChangeSignal(store, lambda: list(workers or []))  # type: ignore[arg-type]
 
@@ -60,7 +67,7 @@ def test_one_read_per_key_and_tick_however_many_wait(store: CountingStore) -> No
         assert store.version_reads == reads + 2
         assert signal.watched == 1
 
-    anyio.run(main)
+    run(main)
 
 
 def test_a_write_moves_the_sequence_and_wakes_the_waiters(store: CountingStore) -> None:
@@ -82,7 +89,7 @@ def test_a_write_moves_the_sequence_and_wakes_the_waiters(store: CountingStore) 
             await signal.check()
         assert woken == [True]
 
-    anyio.run(main)
+    run(main)
 
 
 def test_a_change_before_the_wait_began_is_not_missed(store: CountingStore) -> None:
@@ -95,7 +102,7 @@ def test_a_change_before_the_wait_began_is_not_missed(store: CountingStore) -> N
         with anyio.fail_after(1):
             assert await signal.wait((DATA,), seen, anyio.current_time() + 10) is True
 
-    anyio.run(main)
+    run(main)
 
 
 def test_the_wait_runs_out_and_release_ends_every_wait(store: CountingStore) -> None:
@@ -118,7 +125,7 @@ def test_the_wait_runs_out_and_release_ends_every_wait(store: CountingStore) -> 
         assert results == [False, False, False]
         assert signal.released
 
-    anyio.run(main)
+    run(main)
 
 
 def test_a_log_key_follows_its_file_and_is_forgotten_when_nobody_waits(store: CountingStore) -> None:
@@ -143,7 +150,7 @@ def test_a_log_key_follows_its_file_and_is_forgotten_when_nobody_waits(store: Co
         await signal.check()
         assert store.log_reads == reads
 
-    anyio.run(main)
+    run(main)
 
 
 def test_the_workers_answer_is_recomputed_once_a_second(store: CountingStore) -> None:
@@ -166,7 +173,7 @@ def test_the_workers_answer_is_recomputed_once_a_second(store: CountingStore) ->
         await signal.check()
         assert calls == first + 1 and signal.seqs((WORKERS,)) != seen
 
-    anyio.run(main)
+    run(main)
 
 
 def test_a_store_that_fails_a_full_read_wakes_the_waiters_once(store: CountingStore) -> None:
@@ -196,4 +203,4 @@ def test_a_store_that_fails_a_full_read_wakes_the_waiters_once(store: CountingSt
             await signal.check()
         assert signal.seqs((DATA,)) == woken  # back, unchanged: no news
 
-    anyio.run(main)
+    run(main)

@@ -68,6 +68,7 @@ def test_granted_a_hidden_tab_is_notified_once_when_the_job_ends(notify_page: An
 
     page.evaluate(SET_VISIBILITY, "hidden")
     expect(detail.status).to_have_attribute("data-reason", "hidden")
+    detail.settle()  # the watch's first request answered: its next is on the clock
     before = len(detail.fetches())
     detail.run_for(LOG_INTERVAL_MS)
     assert len(detail.fetches()) - before == 1, "hidden: one slow status poll per log interval"
