@@ -58,8 +58,7 @@ OBSERVER = """
   window.__seen = {};
   const note = (row) => {
     const id = row.dataset.jobId;
-    const status = row.querySelector('[data-field="status"]')?.dataset.status
-      ?? row.querySelector('[data-field="status"]')?.textContent;
+    const status = row.querySelector('[data-field="status"] .badge')?.dataset.status;
     const key = `${id}|${status}`;
     if (!(key in window.__seen)) window.__seen[key] = Date.now();
   };
@@ -107,31 +106,37 @@ def page_latency(changes: int, idle_seconds: float) -> tuple[dict[str, list[floa
             pages[kind], tallies[kind] = page, tally
         stores = {kind: running.store for kind, running in zip(("held", "polled"), servers, strict=True)}
 
+        # Playwright delivers events while it waits (wait_for_timeout), not during sleep().
+        pump = pages["held"].wait_for_timeout
         print(f"idle: counting requests for {idle_seconds:g} s ...", flush=True)
-        time.sleep(2)
+        pump(2000)
         for tally in tallies.values():
             tally.clear()
-        time.sleep(idle_seconds)
+        pump(idle_seconds * 1000)
         for kind, tally in tallies.items():
             idle[kind] = Counter({name: count * 60 / idle_seconds for name, count in tally.items() if name})
 
         print(f"latency: {changes} changes ...", flush=True)
+        # Half the changes queue a new job (its row appears), half cancel one queued before
+        # the measurement (its badge flips): every change is one the pages can show.
+        flips = {
+            kind: [store.create(f"/media/old-{n}", "scan")["id"] for n in range(changes // 2)]
+            for kind, store in stores.items()
+        }
+        pump(POLL_MS + 2000)  # both pages show them
         rng = random.Random(7)
-        pending: list[tuple[str, str, float]] = []  # (kind, "id|status", committed at)
-        jobs: dict[str, list[str]] = {"held": [], "polled": []}
+        pending: list[tuple[str, str, float]] = []  # (kind, "id|status", committed at, epoch ms)
         for number in range(changes):
-            flip = number % 2 == 1 and jobs["held"]
             for kind, store in stores.items():
-                if flip:
-                    job_id = jobs[kind][-1]
+                if number % 2:
+                    job_id = flips[kind][number // 2]
                     store.cancel(job_id)
                     pending.append((kind, f"{job_id}|cancelled", time.time() * 1000))
                 else:
                     job = store.create(f"/media/change-{number}", "scan")
-                    jobs[kind].append(job["id"])
                     pending.append((kind, f"{job['id']}|queued", time.time() * 1000))
-            time.sleep(rng.uniform(0.7, 2.3))
-        time.sleep(POLL_MS / 1000 + 2)  # the polling page's last interval
+            pump(rng.uniform(700, 2300))
+        pump(POLL_MS + 2000)  # the polling page's last interval
         for kind, page in pages.items():
             seen = page.evaluate("window.__seen")
             for change_kind, key, committed in pending:

@@ -39,6 +39,21 @@ def test_a_hidden_tab_makes_no_request_and_fetches_at_once_on_return(dash: Dashb
     assert len(dash.network) == requests + 2, "the network saw exactly the requests the page made"
 
 
+def test_a_server_that_does_not_hold_gets_polls_at_the_interval(dash: Dashboard) -> None:
+    """The page asks for held polls (Prefer: wait=25); a server that does not apply it
+    (no Preference-Applied: here --max-wait 0, as an older server or a proxy that strips
+    the header) gets the revalidation every interval, exactly as before."""
+    prefer: list[str | None] = []
+    dash.page.on("request", lambda r: prefer.append(r.headers.get("prefer")) if "/api/jobs" in r.url else None)
+    dash.open()
+    for _ in range(3):
+        assert dash.run_for(INTERVAL_MS - 1) == []
+        assert dash.run_for(1) == [1]
+    assert prefer == ["wait=25"] * 4
+    expect(dash.status).to_have_attribute("data-held", "false")
+    expect(dash.status).to_have_attribute("data-state", "live")
+
+
 def test_failures_back_off_on_schedule_then_recover(dash: Dashboard) -> None:
     job = dash.store.create("/media/a", "scan")["id"]
     dash.open()
