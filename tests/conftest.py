@@ -100,6 +100,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     starts last while the other process has nothing left to do."""
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_files)
+    _keep_chosen_engines(config, items)
+
+
+def _keep_chosen_engines(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the engine variants a test's ``engines`` mark leaves out: pure logic and
+    layout variants run in one engine, which costs the suite a browser context each (and
+    Firefox's take a second or two), while every page still runs in each engine."""
+    dropped = []
+    for item in items:
+        marker = item.get_closest_marker("engines")
+        callspec = getattr(item, "callspec", None)
+        engine = callspec.params.get("browser") if callspec is not None else None
+        if marker is not None and engine is not None and engine not in marker.args:
+            dropped.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = {id(item) for item in dropped}
+        items[:] = [item for item in items if id(item) not in gone]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

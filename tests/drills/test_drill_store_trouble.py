@@ -246,7 +246,9 @@ def test_read_only_database_keeps_reads_and_the_worker_retries_until_writable(tm
 
 
 def test_database_locked_past_the_busy_timeout(tmp_path: Path) -> None:
-    running_lib = scan_library(tmp_path / "first", 500)  # ~2.5 s at 200 files/s
+    # ~5 s at 200 files/s: progress is recorded about once a second, so the last second
+    # (80% and over, still running) is wide enough to be caught on a busy machine.
+    running_lib = scan_library(tmp_path / "first", 1000)
     queued_lib = scan_library(tmp_path / "second", 100, seed=1)
     server = _server(tmp_path)
     lock: StoreLock | None = None

@@ -20,7 +20,9 @@ from support.js_harness import (
     open_module_page,
 )
 
-pytestmark = pytest.mark.browser
+# Rendering into the DOM and timer-driven ticks, engine-independent: Chromium only (the
+# page tests show the indicator in every engine).
+pytestmark = [pytest.mark.browser, pytest.mark.engines("chromium")]
 
 NOW = 1_700_000_000_000
 T = CLOCK_START_MS

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.browser
+# Pure logic (no engine API beyond the language): Chromium only.
+pytestmark = [pytest.mark.browser, pytest.mark.engines("chromium")]
 
 DIFF = """async ([previous, jobs]) => {
   const { diffJobs, isEmptyDiff } = await import("/js/job_diff.js");

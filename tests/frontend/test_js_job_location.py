@@ -13,7 +13,8 @@ from support.js_harness import (
     open_module_page,
 )
 
-pytestmark = pytest.mark.browser
+# Pure logic (no engine API beyond the language): Chromium only.
+pytestmark = [pytest.mark.browser, pytest.mark.engines("chromium")]
 
 ID = "0b7e2b5e-8f4f-4d3c-9a51-2f1f5b8f0c11"
 ORIGIN = "https://dash.example"

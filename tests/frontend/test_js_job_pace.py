@@ -13,7 +13,8 @@ from support.js_harness import (
     open_module_page,
 )
 
-pytestmark = pytest.mark.browser
+# Pure logic (no engine API beyond the language): Chromium only.
+pytestmark = [pytest.mark.browser, pytest.mark.engines("chromium")]
 
 START_MS = 1_700_000_000_000
 STALL_MS = 120_000

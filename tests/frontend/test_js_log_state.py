@@ -12,7 +12,8 @@ from support.js_harness import (
     open_module_page,
 )
 
-pytestmark = pytest.mark.browser
+# Pure logic (no engine API beyond the language): Chromium only.
+pytestmark = [pytest.mark.browser, pytest.mark.engines("chromium")]
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import pytest
 from jobdash.model.list_query import DEFAULT_SORT, LIMIT_DEFAULT, LIMIT_MAX, SINCE_WINDOWS, SORTS
 from jobdash.model.states import STATUSES
 
-pytestmark = pytest.mark.browser
+# Pure logic (no engine API beyond the language): Chromium only.
+pytestmark = [pytest.mark.browser, pytest.mark.engines("chromium")]
 
 # The vocabulary as the page reads it from its <select>s (rendered from these constants).
 # Job types are not in it: any well-formed type name is accepted (the API knows which exist).

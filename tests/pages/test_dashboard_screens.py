@@ -16,24 +16,14 @@ from support.browser import watched_page
 from support.dashboard import Dashboard, expected_network_errors
 from support.live_server import LiveServer
 from support.screen_seeds import seed_dashboard
-from support.screens import check_layout, screenshot_folder
+from support.screens import check_layout, layout_params, layouts, screenshot_folder
 
 pytestmark = pytest.mark.browser
 
-LAYOUTS = {
-    "1280-light": {"viewport": {"width": 1280, "height": 860}, "color_scheme": "light"},
-    "1280-dark": {"viewport": {"width": 1280, "height": 860}, "color_scheme": "dark"},
-    "390-phone": {
-        "viewport": {"width": 390, "height": 844},
-        "color_scheme": "light",
-        "device_scale_factor": 2,
-        "is_mobile": True,
-        "has_touch": True,
-    },
-}
+LAYOUTS = layouts(860)
 
 
-@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("layout", layout_params())
 def test_dashboard_layout(browser: Any, server: LiveServer, tmp_path: Path, layout: str) -> None:
     shots = screenshot_folder()
     options = LAYOUTS[layout]

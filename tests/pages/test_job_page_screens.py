@@ -18,24 +18,14 @@ from support.dashboard import expected_network_errors
 from support.job_page import DetailPage, delete_job
 from support.live_server import LiveServer
 from support.screen_seeds import seed_job
-from support.screens import check_layout, screenshot_folder
+from support.screens import check_layout, layout_params, layouts, screenshot_folder
 
 pytestmark = pytest.mark.browser
 
-LAYOUTS = {
-    "1280-light": {"viewport": {"width": 1280, "height": 900}, "color_scheme": "light"},
-    "1280-dark": {"viewport": {"width": 1280, "height": 900}, "color_scheme": "dark"},
-    "390-phone": {
-        "viewport": {"width": 390, "height": 844},
-        "color_scheme": "light",
-        "device_scale_factor": 2,
-        "is_mobile": True,
-        "has_touch": True,
-    },
-}
+LAYOUTS = layouts(900)
 
 
-@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("layout", layout_params())
 @pytest.mark.parametrize(
     "state", ["running", "stalled", "completed", "failed", "transcode", "waiting", "missing", "bogus"]
 )

@@ -10,8 +10,35 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from support.accessibility import assert_accessible
 from support.browser import engine_of
+
+
+def layouts(height: int = 900) -> dict[str, dict[str, Any]]:
+    """The layouts every page is checked in, as browser-context options: 1280 px light and
+    dark, and a 390 px phone (touch, 2x)."""
+    return {
+        "1280-light": {"viewport": {"width": 1280, "height": height}, "color_scheme": "light"},
+        "1280-dark": {"viewport": {"width": 1280, "height": height}, "color_scheme": "dark"},
+        "390-phone": {
+            "viewport": {"width": 390, "height": 844},
+            "color_scheme": "light",
+            "device_scale_factor": 2,
+            "is_mobile": True,
+            "has_touch": True,
+        },
+    }
+
+
+def layout_params() -> list[Any]:
+    """The layouts as test parameters: 1280-light in every engine; dark and the phone in
+    Chromium only — the same CSS rules (a colour-scheme query, the narrow layout) in every
+    engine, and WebKit's screens check all three too — since each Firefox context costs a
+    second or two."""
+    chromium = pytest.mark.engines("chromium")
+    return [name if name == "1280-light" else pytest.param(name, marks=chromium) for name in layouts()]
 
 
 def screenshot_folder() -> Path | None:
