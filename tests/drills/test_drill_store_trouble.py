@@ -66,10 +66,11 @@ def _endpoints(job_id: str) -> list[str]:
     return ["/api/jobs", f"/api/jobs/{job_id}", f"/api/jobs/{job_id}/logs?lines=5", "/healthz"]
 
 
-def _server(tmp_path: Path) -> ServerProcess:
-    """``jobdash serve`` with its worker child, returned once both are up."""
+def _server(tmp_path: Path, rate: str = RATE) -> ServerProcess:
+    """``jobdash serve`` with its worker child (scanning at most ``rate`` files a
+    second), returned once both are up."""
     server = ServerProcess(
-        tmp_path / "data", tmp_path / "server.log", worker=True, max_wait=30, extra=("--max-files-per-second", RATE)
+        tmp_path / "data", tmp_path / "server.log", worker=True, max_wait=30, extra=("--max-files-per-second", rate)
     ).start()
     try:
         wait_for(
@@ -246,11 +247,11 @@ def test_read_only_database_keeps_reads_and_the_worker_retries_until_writable(tm
 
 
 def test_database_locked_past_the_busy_timeout(tmp_path: Path) -> None:
-    # ~5 s at 200 files/s: progress is recorded about once a second, so the last second
+    # ~5 s at 100 files/s: progress is recorded about once a second, so its last second
     # (80% and over, still running) is wide enough to be caught on a busy machine.
-    running_lib = scan_library(tmp_path / "first", 1000)
+    running_lib = scan_library(tmp_path / "first", 500)
     queued_lib = scan_library(tmp_path / "second", 100, seed=1)
-    server = _server(tmp_path)
+    server = _server(tmp_path, rate="100")
     lock: StoreLock | None = None
     try:
         base, data_dir = server.base, server.data_dir

@@ -572,6 +572,38 @@ def test_the_last_progress_report_is_recorded_even_when_throttled(store: SqliteS
     assert json.loads(row["progress_json"]) == {"processed": 250, "total": 250, "unit": "bytes"}
 
 
+class BusyProgressStore:
+    """A store whose progress writes fail as a locked database's do (at once here)."""
+
+    def __init__(self) -> None:
+        self.attempts: list[float] = []
+        self.now = 0.0
+
+    def progress(self, *args: Any, **kwargs: Any) -> bool:
+        self.attempts.append(self.now)
+        raise StoreUnavailable("job store unavailable: the database is busy")
+
+
+def test_a_busy_store_is_asked_for_progress_again_only_after_a_pause() -> None:
+    """Each failed progress write waits out the busy timeout: after one, the next waits
+    PROGRESS_RETRY_S, so a locked store cannot slow the work to one item per timeout."""
+    busy = BusyProgressStore()
+    log_lines: list[str] = []
+
+    class Log:
+        def write(self, message: str, *, level: str = "INFO") -> None:
+            log_lines.append(message)
+
+    ctx = JobContext(busy, {"id": "j", "job_type": "scan"}, Log(), threading.Event(), clock=lambda: busy.now)  # type: ignore[arg-type]
+    for item in range(1, 301):  # one item every 0.1 s for 30 s
+        busy.now = item / 10
+        ctx.progress(item, 300)
+    assert busy.attempts == [0.1, 10.1, 20.1]
+    assert sum("progress not recorded" in line for line in log_lines) == 3
+    ctx.flush_progress()  # the end still tries once
+    assert len(busy.attempts) == 4
+
+
 def test_a_bad_progress_unit_fails_the_job_naming_it(store: SqliteStore) -> None:
     def handler(ctx: JobContext) -> dict[str, Any]:
         ctx.progress(1, 2, unit="Files!")

@@ -17,6 +17,7 @@ propagate (clean up in ``finally``). Heartbeats are automatic.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
@@ -27,6 +28,10 @@ from jobdash.store.interface import JobLogWriter, StoreUnavailable
 from jobdash.worker.throttle import Pacer, Throttle
 
 PROGRESS_INTERVAL_S = 0.5
+# After a progress write the store could not take (it waited out the busy timeout), the
+# next one waits this long: progress is advisory, and a write per item, each waiting for
+# a locked store, would slow the work itself to a crawl.
+PROGRESS_RETRY_S = 10.0
 # How often sleep() looks for a cancellation (the heartbeat thread notices it).
 STOP_POLL_S = 0.1
 UNIT_PATTERN = re.compile(r"[a-z][a-z_]{0,19}")
@@ -70,6 +75,7 @@ class JobContext:
         self._clock = clock
         self.progress_writes = 0
         self._unwritten: tuple[int, int, str] | None = None
+        self._retry_at = -math.inf
         #: Set by a handler that produced a file: recorded as the job's ``output_path``.
         self.output_path: str | None = None
 
@@ -126,7 +132,8 @@ class JobContext:
             )
         self.check()
         self._unwritten = (processed, total, unit)
-        if not (self._throttle.ready(self._clock()) or force):
+        now = self._clock()
+        if not force and (now < self._retry_at or not self._throttle.ready(now)):
             return
         if not self._write_progress():
             self.mark_cancelled()
@@ -144,8 +151,9 @@ class JobContext:
         try:
             still_running = self.store.progress(self.id, *self._unwritten, worker_id=self._worker_id)
         except StoreUnavailable as error:
-            # Progress is advisory: a busy store delays it, the next report catches up.
-            self.log(f"progress not recorded ({error}); will retry", level="WARN")
+            # Progress is advisory: a busy store delays it, a later report catches up.
+            self._retry_at = self._clock() + PROGRESS_RETRY_S
+            self.log(f"progress not recorded ({error}); will retry in {PROGRESS_RETRY_S:g} s", level="WARN")
             return True
         self._unwritten = None
         self.progress_writes += 1
