@@ -4,15 +4,18 @@ changes, and writes refused saying whose store it is."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from support.apiclient import ApiClient, assert_api_headers, running_api
 from support.cli import jobdash
 from support.contract import DETAIL_FIELDS
+from support.served_app import served_app
 from support.vpo import FIXTURE, copy_fixture
 
 RUNNING_TRANSCODE = "1b6f405b-c429-4e7a-a128-9a73d3efd33e"
@@ -107,3 +110,26 @@ def test_jobs_command_reads_a_vpo_database(vpo: Path, tmp_path: Path) -> None:
     assert result.stderr == "", "no 'waiting for a worker' notes for VPO's jobs"
     bad = jobdash("jobs", "--vpo-db", vpo / "logs" / "vpo.log")
     assert bad.returncode == 1 and "is not a SQLite database" in bad.stderr
+
+
+def test_a_vpo_commit_ends_a_held_poll(vpo: Path, tmp_path: Path) -> None:
+    """Held polls over VPO's database: the change watcher sees VPO's own commits."""
+    with served_app(tmp_path, vpo_db=vpo / "library.db") as app:
+        url = app.url(f"/api/jobs/{RUNNING_TRANSCODE}")
+        etag = httpx.get(url).headers["etag"]
+
+        def vpo_commits() -> None:
+            conn = sqlite3.connect(vpo / "library.db", isolation_level=None)
+            try:
+                conn.execute(
+                    "UPDATE jobs SET progress_percent = 70.0, progress_json = '{\"out_time_seconds\": 70.0}' "
+                    "WHERE id = ?",
+                    (RUNNING_TRANSCODE,),
+                )
+            finally:
+                conn.close()
+
+        threading.Timer(0.5, vpo_commits).start()
+        held = httpx.get(url, headers={"If-None-Match": etag, "Prefer": "wait=20"}, timeout=30)
+    assert held.status_code == 200 and held.headers["preference-applied"] == "wait=20"
+    assert held.json()["progress_percent"] == 70.0
