@@ -204,3 +204,32 @@ def test_a_store_that_fails_a_full_read_wakes_the_waiters_once(store: CountingSt
         assert signal.seqs((DATA,)) == woken  # back, unchanged: no news
 
     run(main)
+
+
+def test_a_failing_check_does_not_stop_the_watcher(store: CountingStore, caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        signal = ChangeSignal(store, lambda: [], tick_s=0.01)  # type: ignore[arg-type]
+        await signal.subscribe((DATA,))
+        seen = signal.seqs((DATA,))
+        real = store.version_now
+        calls = 0
+
+        def flaky() -> int:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise RuntimeError("an error nobody expected")
+            return real()
+
+        store.version_now = flaky  # type: ignore[method-assign]
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(signal.run)
+            await anyio.sleep(0.05)  # the first check failed; the watcher goes on
+            store.store.create("/media/a", "scan")
+            with anyio.fail_after(2):
+                assert await signal.wait((DATA,), seen, anyio.current_time() + 5) is True
+            signal.release()
+        assert calls > 1
+
+    run(main)
+    assert "checking for changes failed" in caplog.text

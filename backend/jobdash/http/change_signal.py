@@ -21,6 +21,7 @@ shutdown) ends every wait at once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,8 @@ import anyio
 from anyio import to_thread
 
 from jobdash.store.interface import JobStore, StoreUnavailable
+
+log = logging.getLogger("jobdash.server")
 
 DATA = "data"
 WORKERS = "workers"
@@ -191,7 +194,10 @@ class ChangeSignal:
                 await self._someone_waits.wait()
                 continue
             await anyio.sleep(self._tick_s)
-            await self.check()
+            try:
+                await self.check()
+            except Exception:  # a watcher that stopped would leave every hold to its end
+                log.exception("held polls: checking for changes failed; trying again")
 
     async def check(self) -> None:
         """One tick: read every watched key's mark, move the sequence of those that
