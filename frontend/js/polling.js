@@ -32,8 +32,9 @@
  *   run may ask for a hold, `{hold}`: not after a failure — a retry must find out at once
  *   whether the server is back, not wait at a server that is back for a change — so a
  *   retry is a plain revalidation with the plain timeout; once one succeeds, a stream
- *   that was held resumes its holds `minUpdateGapMs` later (showing "live" again). A run that may be held times out after `timeoutMs +
- *   holdWaitMs` (a poller whose task asks for holds says how long one may last).
+ *   that was held resumes its holds `minUpdateGapMs` later (showing "live" again). A run
+ *   that may be held times out after `timeoutMs + holdWaitMs` (a poller whose task asks
+ *   for holds says how long one may last).
  *
  * The state is a plain object (see {@link PollerState}), passed to `onStateChange` on
  * every change; ConnectionStatus shows it in the header.

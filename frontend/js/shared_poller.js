@@ -25,9 +25,11 @@
  * The interface is Poller's (start, stop, finish, pollNow, refresh, state) so a page uses
  * either; {@link createPoller} picks. Every Poller option (interval, timeouts, held polls'
  * `holdWaitMs` and `minUpdateGapMs`, ...) goes to the leader's Poller as given; followers
- * show its state, "live" through a held request included. The task gets a second argument, `publish(answer)`:
- * the leader calls it with what its followers need (structured-cloneable), before it
- * applies the answer itself (so a follower gets the answer before any "finished").
+ * show its state, "live" through a held request included. The task gets two more
+ * arguments: `publish(answer)`, which the leader calls with what its followers need
+ * (structured-cloneable) before it applies the answer itself (so a follower gets the
+ * answer before any "finished"), and the run's options (polling.js `RunOptions`: may
+ * this request be held?).
  *
  * @module shared_poller
  */
