@@ -18,6 +18,9 @@ from support.served_app import ServedApp, served_app
 
 # Generous: these bound how long a test may wait for what should take a tick (0.1 s).
 SOON_S = 5.0
+# "Answered at once": below any hold these tests could cause (5 s and more), above what a
+# busy machine adds to a plain request.
+AT_ONCE_S = 4.0
 
 
 @pytest.fixture
@@ -147,7 +150,7 @@ def test_without_a_wait_preference_nothing_changes(served: ServedApp, prefer: st
     response = httpx.get(served.url("/api/jobs"), headers=headers)
     assert response.status_code == 304
     assert "preference-applied" not in response.headers
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < AT_ONCE_S
 
 
 def test_a_longer_wait_is_capped_and_a_first_request_is_told_so(served: ServedApp) -> None:
@@ -162,7 +165,7 @@ def test_endpoints_that_do_not_hold_answer_at_once_without_the_header(served: Se
     started = time.monotonic()
     response = _held_get(served, path, etag, wait=5)
     assert response.status_code == 304 and "preference-applied" not in response.headers
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < AT_ONCE_S
 
 
 def test_errors_are_answered_at_once_without_the_header(served: ServedApp) -> None:
@@ -177,7 +180,7 @@ def test_holds_are_off_with_a_maximum_of_zero(tmp_path: Path) -> None:
         started = time.monotonic()
         response = _held_get(served, "/api/jobs", etag, wait=5)
         assert response.status_code == 304 and "preference-applied" not in response.headers
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < AT_ONCE_S
 
 
 def test_a_lower_maximum_caps_the_wait(tmp_path: Path) -> None:
