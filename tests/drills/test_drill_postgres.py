@@ -456,8 +456,16 @@ def test_page_stays_live_through_nginx_when_a_replica_dies(tmp_path: Path, datab
         dash.tag_rows()
 
         # Both replicas answer, in turn; unchanged polls are 304s whichever answers.
+        def caught_up(processed: int) -> bool:
+            # Each replica hears of another host's commit by NOTIFY, a moment later: the
+            # page's next poll may reach either.
+            return all(get_json(r.base, f"/api/jobs/{running}")[2]["processed_count"] == processed for r in replicas)
+
         for processed in (2, 4, 4):
             store.progress(running, processed, 20)
+            wait_for(
+                lambda p=processed: caught_up(p), 10, "both replicas to hear of the progress", diagnostics=diagnostics
+            )
             assert dash.run_for(INTERVAL_MS) == [INTERVAL_MS]
             expect(bar).to_have_attribute("aria-valuenow", str(processed * 5))
             expect(dash.status).to_have_attribute("data-state", "live")
