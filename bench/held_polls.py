@@ -46,10 +46,10 @@ from harness import (  # noqa: E402
     server,
 )
 from jobdash.store.sqlite.store import SqliteStore  # noqa: E402
+from shared_tabs import STREAMS, stream_of  # noqa: E402
 from support.browser import CHROMIUM_ARGS, chromium_path  # noqa: E402
 from support.live_server import LiveServer, live_server  # noqa: E402
 
-STREAMS = {"/api/jobs": "jobs", "/api/job-types": "job types", "/api/workers": "workers"}
 POLL_MS = 5000
 
 # Recorded in the page: when each job's row appeared and when its status last changed.
@@ -66,14 +66,6 @@ OBSERVER = """
     .observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
 }
 """
-
-
-def stream_of(url: str) -> str | None:
-    path = url.split("?", 1)[0]
-    for suffix, name in STREAMS.items():
-        if path.endswith(suffix):
-            return name
-    return None
 
 
 # ------------------------------------------------------------------ 1 and 2: the pages
