@@ -41,6 +41,7 @@ import pytest
 from playwright.sync_api import expect
 
 import support.drill_jobs
+from jobdash.model.items import list_item
 from jobdash.model.list_query import ListQuery
 from jobdash.store.factory import open_store
 from support.browser_drills import ServerProcess
@@ -417,6 +418,15 @@ class Proxied:
         return self.proxy.url(path)
 
 
+def _jobs_seen(source: str | Any) -> list[tuple[str, str, int | None]]:
+    """Given a server's base URL or a store, return its jobs list as (id, status, processed)."""
+    if isinstance(source, str):
+        rows = get_json(source, "/api/jobs")[2]["jobs"]
+    else:
+        rows = [list_item(row) for row in source.list(ListQuery())[0]]
+    return [(row["id"], row["status"], row["processed_count"]) for row in rows]
+
+
 @pytest.fixture
 def nginx_installed() -> None:
     if nginx_binary() is None:
@@ -490,6 +500,14 @@ def test_page_stays_live_through_nginx_when_a_replica_dies(tmp_path: Path, datab
                 new = store.create("/media/New", "scan")["id"]
             else:
                 store.finish(running, "completed", summary={"files_found": 20})
+            # The survivor hears of the commit by NOTIFY a moment later: before the page's
+            # poll, it must have (its jobs list is the store's).
+            wait_for(
+                lambda: _jobs_seen(survivor.base) == _jobs_seen(store),
+                10,
+                "the survivor to hear of the change",
+                diagnostics=diagnostics,
+            )
             assert dash.run_for(INTERVAL_MS) == [INTERVAL_MS], diagnostics()
             expect(dash.status).to_have_attribute("data-state", "live")
         expect(dash.cell(running, "status").locator(".badge")).to_have_attribute("data-status", "completed")
