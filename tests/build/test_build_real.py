@@ -6,10 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +18,7 @@ from jobdash.http.app import create_app
 from jobdash.http.settings import ServerSettings
 from jobdash.model.states import STATUSES
 from support.frontend_tree import csp_of, importmap_of, preloads_of, read_tree
+from support.served_app import serving
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 
@@ -71,35 +68,18 @@ def test_the_real_build_is_deterministic(real_dist: Path, tmp_path: Path) -> Non
     assert read_tree(build(FRONTEND, tmp_path / "again").out) == read_tree(real_dist)
 
 
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Run ``app`` under uvicorn on a free loopback port in a thread; yield its base URL."""
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 @pytest.mark.browser
 def test_the_dashboard_runs_under_its_csp(page: Any, real_dist: Path, tmp_path: Path) -> None:
     app = create_app(ServerSettings(data_dir=tmp_path, dist=real_dist))
     job = app.state.store.create("/media/<img src=x onerror=alert(1)>.mkv", "scan")
     try:
-        with serving(app) as base:
+        with serving(app) as served:
             page.add_init_script(RECORD_VIOLATIONS)
-            page.goto(base + "/")
+            page.goto(served.url("/"))
             page.wait_for_selector('#connection-status[data-state="live"]', state="attached", timeout=15_000)
             page.wait_for_selector(f'tr[data-job-id="{job["id"]}"]', timeout=15_000)
             assert page.evaluate("window.__cspViolations") == []
+            # Leave the page before the server stops: its next poll would be refused.
+            page.goto("about:blank")
     finally:
         app.state.store.close()

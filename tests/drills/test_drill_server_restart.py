@@ -268,9 +268,18 @@ def test_held_polls_ride_out_a_server_restart(page: Any, browser: Any, held_serv
         expect(detail.log.locator("li")).to_have_count(2)
         for shown in (dash, detail):
             expect(shown.status).to_have_attribute("data-state", "live")
-        # Held again (status, log, job types), a minimum gap after those answers.
+        # A minimum gap after those answers: the job's status is held again; the jobs list
+        # (changed again by the progress) and the log (its first ask from a new offset has
+        # nothing to revalidate) are answered at once.
         page.clock.run_for(MIN_GAP_MS)
         job_page.clock.run_for(MIN_GAP_MS)
+        server.await_holds(1)
+        dash.settle()
+        expect(job_page.locator("html")).to_have_attribute("data-test-inflight", "1")  # the held status
+        # The jobs list is held a minimum gap later. The server has every request the pages
+        # have out, so none is refused when it stops (one still on its way would be).
+        page.clock.run_for(MIN_GAP_MS)
+        server.await_holds(2)
 
         # --- the server goes away: it answers every held request (304) before it exits ----
         assert server.stop() in (0, -signal.SIGTERM), server.output()
@@ -311,9 +320,15 @@ def test_held_polls_ride_out_a_server_restart(page: Any, browser: Any, held_serv
         store.finish(running, "completed", summary={"files_found": 50})
         expect(dash.cell(running, "status").locator(".badge")).to_have_attribute("data-status", "completed")
         expect(detail.status).to_have_attribute("data-reason", "finished")
-        # Stopped while the dashboard's polls are held: they are answered, then refused.
+        detail.settle()  # its last fetches answered
+        page.clock.run_for(MIN_GAP_MS)
+        server.await_holds(1)
+        # Stopped while the dashboard's poll is held: it is answered, the next one refused.
         assert server.stop() in (0, -signal.SIGTERM), server.output()
         dash.settle()
+        expect(dash.status).to_have_attribute("data-state", "live")
+        assert dash.run_for(MIN_GAP_MS) == [MIN_GAP_MS]
+        expect(dash.status).to_have_attribute("data-state", "reconnecting")
         logged = failed_request_text(page, "refused")
         if logged:  # the engine logs each refused request: those, and nothing else
             drop_console_errors(page, logged)

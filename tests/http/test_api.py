@@ -887,6 +887,7 @@ def test_polling_config_from_settings(data_dir: Path) -> None:
 def test_healthz(api: ApiClient, store: Any) -> None:
     first = get_ok(api, "/healthz")
     assert first["status"] == "ok" and isinstance(first["data_version"], int)
+    assert first["held_polls"] == 0  # polls held now (none: see test_held_polls.py)
     store.create("/media/a", "scan")
     assert get_ok(api, "/healthz")["data_version"] > first["data_version"]
 

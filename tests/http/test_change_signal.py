@@ -70,6 +70,20 @@ def test_one_read_per_key_and_tick_however_many_wait(store: CountingStore) -> No
     run(main)
 
 
+def test_holding_counts_the_requests_subscribed(store: CountingStore) -> None:
+    async def main() -> None:
+        signal = _signal(store)
+        job_keys = (DATA, log_key("a0000000-0000-4000-8000-000000000000"))
+        for keys in ((DATA,), (DATA,), job_keys):
+            await signal.subscribe(keys)
+        assert (signal.holding, signal.watched) == (3, 2)
+        signal.unsubscribe(job_keys)
+        signal.unsubscribe((DATA,))
+        assert (signal.holding, signal.watched) == (1, 1)
+
+    run(main)
+
+
 def test_a_write_moves_the_sequence_and_wakes_the_waiters(store: CountingStore) -> None:
     async def main() -> None:
         signal = _signal(store)

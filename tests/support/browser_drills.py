@@ -16,6 +16,7 @@ http.server`` over a directory.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -165,6 +166,18 @@ class ServerProcess:
         self.starts += 1
         _wait_until_up(self.process, f"{self.base}/healthz", self.output)
         return self
+
+    def await_holds(self, count: int) -> None:
+        """Wait until the server holds ``count`` polls (its ``/healthz`` says so): a
+        request the browser has sent may not have reached the server yet."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while (held := self._held_polls()) != count:
+            assert time.monotonic() < deadline, f"the server holds {held} polls, not {count}:\n{self.output()}"
+            time.sleep(0.05)
+
+    def _held_polls(self) -> int:
+        with urllib.request.urlopen(f"{self.base}/healthz", timeout=5) as response:
+            return int(json.load(response)["held_polls"])
 
     def stop(self) -> int:
         """Stop it as an operator or a service manager would (SIGTERM); return its exit code."""

@@ -43,9 +43,9 @@ class ServedApp:
 
 
 @contextmanager
-def served_app(data_dir: Path, **settings: Any) -> Iterator[ServedApp]:
-    """Yield a :class:`ServedApp` for a fresh app on ``data_dir`` (no worker)."""
-    app = make_app(data_dir, **settings)
+def serving(app: Any) -> Iterator[ServedApp]:
+    """Serve ``app`` (as `jobdash serve` does: a releasing uvicorn server) on a free
+    loopback port in a thread; yield the :class:`ServedApp`, stopped afterwards."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = ReleasingServer(config)
@@ -62,3 +62,10 @@ def served_app(data_dir: Path, **settings: Any) -> Iterator[ServedApp]:
     finally:
         if thread.is_alive():
             served.stop()
+
+
+@contextmanager
+def served_app(data_dir: Path, **settings: Any) -> Iterator[ServedApp]:
+    """Yield a :class:`ServedApp` for a fresh app on ``data_dir`` (no worker)."""
+    with serving(make_app(data_dir, **settings)) as served:
+        yield served

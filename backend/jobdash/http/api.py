@@ -167,9 +167,11 @@ async def openapi(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
-    """``GET /healthz``: 200 when the store answers, 503 otherwise."""
+    """``GET /healthz``: 200 when the store answers, 503 otherwise; with the data version
+    and how many polls this process holds now."""
     version = await to_thread.run_sync(_store(request).version)
-    return json_response(request.headers, json_body({"status": "ok", "data_version": version}))
+    held = request.app.state.changes.holding
+    return json_response(request.headers, json_body({"status": "ok", "data_version": version, "held_polls": held}))
 
 
 async def api_not_found(request: Request) -> Response:

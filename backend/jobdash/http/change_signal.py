@@ -90,6 +90,7 @@ class ChangeSignal:
         self._changed = anyio.Event()
         self._someone_waits = anyio.Event()
         self._released = False
+        self._holding = 0
         self._ticks = 0
         self._down = False
 
@@ -97,6 +98,12 @@ class ChangeSignal:
     def released(self) -> bool:
         """True once :meth:`release` was called (the server is shutting down)."""
         return self._released
+
+    @property
+    def holding(self) -> int:
+        """How many requests are subscribed now: held, or computing the answer they will
+        be held on (``GET /healthz`` reports it)."""
+        return self._holding
 
     @property
     def watched(self) -> int:
@@ -115,6 +122,7 @@ class ChangeSignal:
     async def subscribe(self, keys: Iterable[Key]) -> None:
         """Start watching ``keys`` for one waiter (a key new to the watcher gets its first
         mark now, so that a change from here on is seen)."""
+        self._holding += 1
         fresh = []
         for key in keys:
             watched = self._watched.get(key)
@@ -132,6 +140,7 @@ class ChangeSignal:
 
     def unsubscribe(self, keys: Iterable[Key]) -> None:
         """Stop watching ``keys`` for one waiter (a key nobody wants is forgotten)."""
+        self._holding -= 1
         for key in keys:
             watched = self._watched.get(key)
             if watched is None:

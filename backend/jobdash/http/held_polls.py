@@ -88,8 +88,10 @@ class HeldPolls:
         deadline = anyio.current_time() + wait
         gone = anyio.Event()
         inner_receive = _request_then(gone)
-        await self.signal.subscribe(keys)
         try:
+            # Inside the try: subscribe counts the request before its first await, so a
+            # cancellation there is undone too.
+            await self.signal.subscribe(keys)
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_watch_disconnect, receive, gone, tasks.cancel_scope)
                 seen = self.signal.seqs(keys)

@@ -507,8 +507,12 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "Health": {
                     "type": "object",
-                    "required": ["status"],
-                    "properties": {"status": {"type": "string"}, "data_version": {"type": "integer"}},
+                    "required": ["status", "data_version", "held_polls"],
+                    "properties": {
+                        "status": {"type": "string"},
+                        "data_version": {"type": "integer"},
+                        "held_polls": {"type": "integer", "description": "Requests this process holds now."},
+                    },
                 },
                 "Error": _ERROR,
             },
