@@ -80,7 +80,7 @@ def test_the_dashboard_shows_changes_at_once_and_stays_live(chromium_page: Any, 
     # Only the jobs list is held (a held request takes one of the browser's connections).
     assert {prefer for _, path, prefer in requests if path.startswith("jobs")} == {"wait=25"}, requests
     assert {prefer for _, path, prefer in requests if not path.startswith("jobs")} == {None}, requests
-    page.wait_for_timeout(1500)  # the first answers, then the held requests
+    server.await_holds(1)  # the jobs list, a minimum gap after its first answer
     page.evaluate(WATCH_INDICATOR)
 
     job = server.store.create("/media/Held", "scan", priority=100)["id"]
@@ -90,7 +90,8 @@ def test_the_dashboard_shows_changes_at_once_and_stays_live(chromium_page: Any, 
     shown_within(page, f"tr[data-job-id='{job}'] [data-field=status] [data-status=running]")
 
     # Idle: the held requests wait for a change; nothing is asked meanwhile.
-    page.wait_for_timeout(1500)
+    server.await_holds(1)
+    page.evaluate("0")  # a round trip to the page: its request events so far are delivered
     before = len(requests)
     page.wait_for_timeout(4000)
     assert requests[before:] == [], "an idle page asks again only when a hold runs out"
@@ -108,7 +109,7 @@ def test_the_job_page_follows_status_and_log_at_once_until_the_job_ends(chromium
     requests = api_requests(page)
     page.goto(server.url(f"job.html?id={job}"))
     page.wait_for_selector("#job-log li[data-line='2']")
-    page.wait_for_timeout(1500)
+    server.await_holds(2)  # the status and the log, a minimum gap after their first answers
     log_requests = [(path, prefer) for _, path, prefer in requests if "/logs" in path]
     assert log_requests[0] == ("jobs/" + job + "/logs", None), "the tail load asks for no hold"
     assert all(prefer == "wait=25" for path, prefer in log_requests[1:] if "offset=2" in path)

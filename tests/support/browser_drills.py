@@ -16,7 +16,6 @@ http.server`` over a directory.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -32,7 +31,7 @@ from typing import Any
 from jobdash.store.factory import open_store
 from jobdash.store.interface import JobStore
 from support.browser import watched_page
-from support.live_server import READY_TIMEOUT_S, ROOT, _clean_env, free_port
+from support.live_server import READY_TIMEOUT_S, ROOT, _clean_env, await_holds, free_port
 
 STOP_TIMEOUT_S = 10.0
 
@@ -168,16 +167,8 @@ class ServerProcess:
         return self
 
     def await_holds(self, count: int) -> None:
-        """Wait until the server holds ``count`` polls (its ``/healthz`` says so): a
-        request the browser has sent may not have reached the server yet."""
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while (held := self._held_polls()) != count:
-            assert time.monotonic() < deadline, f"the server holds {held} polls, not {count}:\n{self.output()}"
-            time.sleep(0.05)
-
-    def _held_polls(self) -> int:
-        with urllib.request.urlopen(f"{self.base}/healthz", timeout=5) as response:
-            return int(json.load(response)["held_polls"])
+        """Wait until the server holds ``count`` polls (see ``live_server.await_holds``)."""
+        await_holds(self.base, count, self.output)
 
     def stop(self) -> int:
         """Stop it as an operator or a service manager would (SIGTERM); return its exit code."""

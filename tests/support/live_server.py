@@ -13,6 +13,7 @@ changes them.
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import signal
@@ -24,7 +25,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,6 +51,23 @@ def free_port() -> int:
 
 #: Builds made in this test process, by flags: (the build's folder, its finished process).
 _BUILDS: dict[tuple[str, ...], tuple[Path, subprocess.CompletedProcess[str]]] = {}
+
+
+def await_holds(base: str, count: int, output: Callable[[], str]) -> None:
+    """Wait until the server at ``base`` holds ``count`` polls (its ``/healthz`` says so);
+    fail with the server's ``output()`` when it does not within READY_TIMEOUT_S.
+
+    A request a page has sent may not have reached the server yet: a test that stops the
+    server, or waits for a page to go quiet, waits for the holds first.
+    """
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while True:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+            held = int(json.load(response)["held_polls"])
+        if held == count:
+            return
+        assert time.monotonic() < deadline, f"the server holds {held} polls, not {count}:\n{output()}"
+        time.sleep(0.05)
 
 
 def build_frontend(out: Path, *flags: str) -> subprocess.CompletedProcess[str]:
@@ -148,6 +166,10 @@ class LiveServer:
         """What the server has printed so far."""
         self._log.flush()
         return self.log_file.read_text(errors="replace")
+
+    def await_holds(self, count: int) -> None:
+        """Wait until the server holds ``count`` polls (see :func:`await_holds`)."""
+        await_holds(self.base, count, self.output)
 
     def wait_ready(self) -> None:
         """Return once /healthz answers 200; raise RuntimeError with the log otherwise."""
