@@ -55,8 +55,8 @@ def test_a_held_poll_through_nginx_ends_with_the_change(proxied: tuple[ServedApp
         first = httpx.get(proxy.url("/api/jobs"), headers={"Prefer": "wait=25"})
         assert first.headers["preference-applied"] == "wait=25"
         etag = first.headers["etag"]
-        threading.Timer(0.5, lambda: writer.create("/media/new", "scan")).start()
         started = time.monotonic()
+        threading.Timer(0.5, lambda: writer.create("/media/new", "scan")).start()
         held = httpx.get(proxy.url("/api/jobs"), headers={"If-None-Match": etag, "Prefer": "wait=25"}, timeout=40)
         elapsed = time.monotonic() - started
     finally:
