@@ -3,9 +3,9 @@
  * are shown as they are (`GET /api/workers`, `GET /api/job-types`). Each run sends the
  * last ETag; a 304 costs a bodiless answer and calls nothing (so it changes nothing on
  * the page); a 200 hands the new data to `onData`. Errors propagate to the Poller, which
- * backs off (the last data stays on the page). A feed made with `wait` asks the server to
- * hold its revalidation (held polls, api_client.js); every run resolves to `{status,
- * held}`, which tells the Poller when to ask again.
+ * backs off (the last data stays on the page). Feeds are not held (held polls, see
+ * dashboard.js): each run resolves to the answer's status, so the Poller keeps them at
+ * their interval.
  *
  * @module json_feed
  */
@@ -16,21 +16,16 @@ import { getJson } from "./api_client.js";
 export class JsonFeed {
   #url;
   #onData;
-  #wait;
   #etag = null;
   #data = null;
 
   /**
    * @param {string} url                       from apiUrl()
    * @param {(data: unknown) => void} onData   called with each 200's parsed body
-   * @param {object} [options]
-   * @param {number} [options.wait]            ask the server to hold an unchanged
-   *   revalidation up to this many seconds (`Prefer: wait`; e.g. HOLD_WAIT_S)
    */
-  constructor(url, onData, { wait } = {}) {
+  constructor(url, onData) {
     this.#url = url;
     this.#onData = onData;
-    this.#wait = wait;
   }
 
   /** @returns {unknown} the last data received (null before the first 200) */
@@ -44,18 +39,15 @@ export class JsonFeed {
    *
    * @param {AbortSignal} signal
    * @param {(answer: {etag: string | null, data: unknown}) => void} [publish]
-   * @param {import("./polling.js").RunOptions} [run]  whether this run may be held
-   * @returns {Promise<{status: 200 | 304, held: boolean}>}  the answer's status, and
-   *   whether the server holds this feed's revalidations (for the Poller's schedule)
+   * @returns {Promise<200 | 304>}  the answer's status
    */
-  fetch = async (signal, publish, run) => {
-    const wait = run?.hold === false ? undefined : this.#wait;
-    const result = await getJson(this.#url, { signal, etag: this.#etag, wait });
+  fetch = async (signal, publish) => {
+    const result = await getJson(this.#url, { signal, etag: this.#etag });
     this.#etag = result.etag;
     if (result.status === 200) this.#data = result.data;
     publish?.({ etag: this.#etag, data: this.#data });
     if (result.status === 200) this.#onData(result.data);
-    return { status: result.status, held: result.held };
+    return result.status;
   };
 
   /**

@@ -465,17 +465,22 @@ def test_page_stays_live_through_nginx_when_a_replica_dies(tmp_path: Path, datab
         expect(bar).to_have_attribute("aria-valuenow", "10")
         dash.tag_rows()
 
-        # Both replicas answer, in turn; unchanged polls are 304s whichever answers.
-        def caught_up(processed: int) -> bool:
-            # Each replica hears of another host's commit by NOTIFY, a moment later: the
-            # page's next poll may reach either.
-            return all(get_json(r.base, f"/api/jobs/{running}")[2]["processed_count"] == processed for r in replicas)
+        # A replica hears of another host's commit by NOTIFY, a moment later: before the
+        # page's poll (which either may answer), those that are up have (their jobs list is
+        # the store's).
+        def caught_up(up: list[ServerProcess]) -> None:
+            wanted = _jobs_seen(store)
+            wait_for(
+                lambda: all(_jobs_seen(r.base) == wanted for r in up),
+                10,
+                "the replicas to hear of the change",
+                diagnostics=diagnostics,
+            )
 
+        # Both replicas answer, in turn; unchanged polls are 304s whichever answers.
         for processed in (2, 4, 4):
             store.progress(running, processed, 20)
-            wait_for(
-                lambda p=processed: caught_up(p), 10, "both replicas to hear of the progress", diagnostics=diagnostics
-            )
+            caught_up(replicas)
             assert dash.run_for(INTERVAL_MS) == [INTERVAL_MS]
             expect(bar).to_have_attribute("aria-valuenow", str(processed * 5))
             expect(dash.status).to_have_attribute("data-state", "live")
@@ -500,14 +505,7 @@ def test_page_stays_live_through_nginx_when_a_replica_dies(tmp_path: Path, datab
                 new = store.create("/media/New", "scan")["id"]
             else:
                 store.finish(running, "completed", summary={"files_found": 20})
-            # The survivor hears of the commit by NOTIFY a moment later: before the page's
-            # poll, it must have (its jobs list is the store's).
-            wait_for(
-                lambda: _jobs_seen(survivor.base) == _jobs_seen(store),
-                10,
-                "the survivor to hear of the change",
-                diagnostics=diagnostics,
-            )
+            caught_up([survivor])
             assert dash.run_for(INTERVAL_MS) == [INTERVAL_MS], diagnostics()
             expect(dash.status).to_have_attribute("data-state", "live")
         expect(dash.cell(running, "status").locator(".badge")).to_have_attribute("data-status", "completed")

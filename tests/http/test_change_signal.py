@@ -238,7 +238,8 @@ def test_a_failing_check_does_not_stop_the_watcher(store: CountingStore, caplog:
         store.version_now = flaky  # type: ignore[method-assign]
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(signal.run)
-            await anyio.sleep(0.05)  # the first check failed; the watcher goes on
+            while calls == 0:  # until the first check has failed
+                await anyio.sleep(0.01)
             store.store.create("/media/a", "scan")
             with anyio.fail_after(2):
                 assert await signal.wait((DATA,), seen, anyio.current_time() + 5) is True

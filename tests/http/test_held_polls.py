@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from jobdash.store.sqlite.store import SqliteStore
+from support.live_server import held_polls
 from support.served_app import ServedApp, served_app
 
 # Generous: these bound how long a test may wait for what should take a tick (0.1 s).
@@ -51,11 +52,6 @@ def _held_get(served: ServedApp, path: str, etag: str, wait: int = 10, **headers
     return httpx.get(
         served.url(path), headers={"If-None-Match": etag, "Prefer": f"wait={wait}", **headers}, timeout=wait + 10
     )
-
-
-def _held_polls(served: ServedApp) -> int:
-    """How many polls the server says it holds (``GET /healthz``)."""
-    return httpx.get(served.url("/healthz")).json()["held_polls"]
 
 
 def _wait_until(condition: Callable[[], bool], what: str) -> None:
@@ -202,9 +198,9 @@ def test_a_client_that_goes_away_releases_its_hold_at_once(served: ServedApp) ->
         conn.sendall(
             b"GET /api/jobs HTTP/1.1\r\nHost: test\r\nPrefer: wait=30\r\nIf-None-Match: " + etag.encode() + b"\r\n\r\n"
         )
-        _wait_until(lambda: changes.watched == 1 and _held_polls(served) == 1, "the request is held")
+        _wait_until(lambda: changes.watched == 1 and held_polls(served.base) == 1, "the request is held")
     _wait_until(lambda: changes.watched == 0, "the hold is released after the client went away")
-    assert _held_polls(served) == 0
+    assert held_polls(served.base) == 0
 
 
 def test_shutdown_answers_every_held_poll_before_the_server_exits(tmp_path: Path) -> None:
@@ -212,7 +208,7 @@ def test_shutdown_answers_every_held_poll_before_the_server_exits(tmp_path: Path
         etag = _etag(served, "/api/jobs")
         pool = ThreadPoolExecutor(5)
         held = [pool.submit(_held_get, served, "/api/jobs", etag, 30) for _ in range(5)]
-        _wait_until(lambda: _held_polls(served) == 5, "the requests are held")
+        _wait_until(lambda: held_polls(served.base) == 5, "the requests are held")
         assert served.app.state.changes.watched == 1, "one key, five waiters"
         started = time.monotonic()
         served.stop()
@@ -227,7 +223,7 @@ def test_many_held_polls_are_all_answered_by_one_change(served: ServedApp, write
     etag = _etag(served, "/api/jobs")
     with ThreadPoolExecutor(40) as pool:
         held = [pool.submit(_held_get, served, "/api/jobs", etag, 20) for _ in range(40)]
-        _wait_until(lambda: _held_polls(served) == 40, "the requests are held")
+        _wait_until(lambda: held_polls(served.base) == 40, "the requests are held")
         writer.create("/media/new", "scan")
         answers = [future.result(timeout=SOON_S + 20) for future in held]
     assert {answer.status_code for answer in answers} == {200}

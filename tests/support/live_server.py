@@ -53,6 +53,12 @@ def free_port() -> int:
 _BUILDS: dict[tuple[str, ...], tuple[Path, subprocess.CompletedProcess[str]]] = {}
 
 
+def held_polls(base: str) -> int:
+    """How many polls the server at ``base`` holds now (its ``/healthz`` says)."""
+    with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+        return int(json.load(response)["held_polls"])
+
+
 def await_holds(base: str, count: int, output: Callable[[], str]) -> None:
     """Wait until the server at ``base`` holds ``count`` polls (its ``/healthz`` says so);
     fail with the server's ``output()`` when it does not within READY_TIMEOUT_S.
@@ -61,11 +67,7 @@ def await_holds(base: str, count: int, output: Callable[[], str]) -> None:
     server, or waits for a page to go quiet, waits for the holds first.
     """
     deadline = time.monotonic() + READY_TIMEOUT_S
-    while True:
-        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-            held = int(json.load(response)["held_polls"])
-        if held == count:
-            return
+    while (held := held_polls(base)) != count:
         assert time.monotonic() < deadline, f"the server holds {held} polls, not {count}:\n{output()}"
         time.sleep(0.05)
 
